@@ -16,6 +16,9 @@ from __future__ import annotations
 
 EVENTS_TABLE = "cloudtrail_events"
 
+EVENT_VERSION = "1.11"
+"""The eventVersion the lab writes (the current one per the record-contents page)."""
+
 EVENTS_COLUMNS: list[tuple[str, str, str]] = [
     ("event_id", "VARCHAR", "eventID, the record's GUID"),
     ("event_time", "TIMESTAMPTZ", "eventTime, when the request completed (UTC)"),

@@ -1,0 +1,1 @@
+"""CloudWatch: metrics, statistics, retention, metric math, alarms and anomaly detection."""
