@@ -42,7 +42,7 @@ DEFAULT_OTHER_REGIONS = ("us-west-2", "eu-west-1")
 LAB_SECRET = "awslab-secret-access-key"
 
 _CORE_TABLES = {
-    "lab_state": "the lab's own settings and clock: one row per key (now, start, region, account, regions, sequence)",
+    "lab_state": "the lab's own settings and clock: one row per key (now, start, region, account_id, regions, generation, user)",
 }
 
 
@@ -69,7 +69,7 @@ class Lab:
             start_at = parse_instant(start)
             region_list = [region] + [r for r in (regions or DEFAULT_OTHER_REGIONS) if r != region]
             saved = {"start": start_at.isoformat(), "now": start_at.isoformat(), "region": region,
-                     "account_id": account_id, "regions": json.dumps(region_list), "sequence": "0",
+                     "account_id": account_id, "regions": json.dumps(region_list), "generation": "0",
                      "user": user}
             self.db.executemany("INSERT INTO lab_state VALUES (?, ?)", list(saved.items()))
         self.region: str = saved["region"]
@@ -77,13 +77,18 @@ class Lab:
         self.regions: tuple[str, ...] = tuple(json.loads(saved["regions"]))
         self.start = parse_instant(saved["start"])
         self.default_principal = Principal.user(saved["user"], self.account_id)
-        self._sequence = int(saved["sequence"])
+        # Ids are derived from (generation, sequence): each opening of a lab file is a new
+        # generation, so a reopened lab never repeats an id and no call pays to persist a counter.
+        self._generation = int(saved["generation"]) + 1
+        self.db.execute("UPDATE lab_state SET value = ? WHERE key = 'generation'", [str(self._generation)])
+        self._sequence = 0
         self.clock = Clock(parse_instant(saved["now"]), on_change=self._save_now)
         self.hub = Hub()
         self.scheduler = Scheduler()
         self._depth = 0
         self._principals: list[Principal] = []
         self._key_resolvers: list = []
+        self._flushers: list = []
         self._service_clients: dict[tuple, Any] = {}
         self._botocore = botocore.session.get_session()
         self._boto3 = boto3.session.Session(botocore_session=self._botocore)
@@ -128,6 +133,7 @@ class Lab:
                     job.run(instant_due)
         self.clock.set(target)
         self._catch_up(target)
+        self.flush()
 
     def _catch_up(self, instant: datetime) -> None:
         for job in self.scheduler.catch_up:
@@ -140,7 +146,20 @@ class Lab:
     # ------------------------------------------------------------------ data
     def sql(self, query: str, params: list | dict | None = None) -> duckdb.DuckDBPyRelation:
         """Run SQL on the lab's database; returns a DuckDB relation (``.df()``, ``.fetchall()``)."""
+        self.flush()
         return self.db.sql(query, params=params)
+
+    def add_flusher(self, flusher) -> None:
+        """Register work a service batches (e.g. normalising staged CloudTrail records) to be
+        finished before anyone reads the tables."""
+        self._flushers.append(flusher)
+
+    def flush(self) -> None:
+        """Finish every batched write, so that tables read directly (``lab.db``) are current.
+        ``lab.sql``, ``lab.advance`` and ``lab.close`` do this for you."""
+        with self.transaction():
+            for flusher in self._flushers:
+                flusher()
 
     def tables(self) -> dict[str, str]:
         """Every table of the lab, with a one-line description."""
@@ -168,6 +187,7 @@ class Lab:
             self.db.commit()
 
     def close(self) -> None:
+        self.flush()
         self.db.close()
 
     # ------------------------------------------------------------------ identity
@@ -247,9 +267,28 @@ class Lab:
     def service_for(self, boto3_service: str) -> Service | None:
         return self._by_boto3_name.get(boto3_service)
 
+    def _run_handler(self, handler, call: gateway.Call, service: Service | None, params: dict[str, Any]):
+        if call.region not in self.regions:
+            raise AWSError("UnrecognizedClientException",
+                           f"awslab simulates the regions {', '.join(self.regions)}; "
+                           f"{call.region} is not one of them (use Lab(regions=[...]))", 403)
+        if handler is None:
+            raise AWSError("NotImplemented",
+                           f"awslab does not simulate {call.service}.{call.operation} "
+                           f"({service.__class__.__name__ if service else 'no such service in the lab'})",
+                           501, sender_fault=False)
+        return handler(call, params)
+
+    def _publish_call(self, call: gateway.Call, category: str | None, user_agent: str, host: str,
+                      response: dict[str, Any], error: AWSError | None) -> None:
+        if category is not None:
+            record = gateway.cloudtrail_record(call, category=category, user_agent=user_agent, host=host,
+                                               response=response, error=error)
+            self.hub.publish("api_call", {"record": record, "call": call, "error": error, "response": response})
+
     def _next_ids(self) -> tuple[str, str]:
         self._sequence += 1
-        digest = hashlib.sha256(f"{self.account_id}/{self._sequence}".encode()).digest()
+        digest = hashlib.sha256(f"{self.account_id}/{self._generation}/{self._sequence}".encode()).digest()
         event_id = str(uuid.UUID(bytes=digest[:16], version=4))
         request_id = str(uuid.UUID(bytes=digest[16:32], version=4))
         return event_id, request_id
@@ -264,35 +303,22 @@ class Lab:
         call = gateway.Call(self, boto3_service, operation, region, principal, event_id, request_id,
                             self.now, f"{endpoint_prefix}.amazonaws.com", params)
         handler = service.handler(boto3_service, operation) if service else None
+        category = service.event_category(operation) if service else "Management"
         error: AWSError | None = None
         response: dict[str, Any] = {}
         previous = self.hub.hold()
         try:
             with self.transaction():
-                if region not in self.regions:
-                    raise AWSError("UnrecognizedClientException",
-                                   f"awslab simulates the regions {', '.join(self.regions)}; "
-                                   f"{region} is not one of them (use Lab(regions=[...]))", 403)
-                if handler is None:
-                    raise AWSError("NotImplemented",
-                                   f"awslab does not simulate {boto3_service}.{operation} "
-                                   f"({service.__class__.__name__ if service else 'no such service in the lab'})",
-                                   501, sender_fault=False)
-                response = handler(call, params) or {}
+                try:
+                    response = self._run_handler(handler, call, service, params) or {}
+                finally:
+                    held = self.hub.take_held(previous)
+                self._publish_call(call, category, user_agent, host, response, None)
+                self.hub.deliver(held)
         except AWSError as failure:
             error = failure
-        finally:
-            held = self.hub.take_held(previous)
-        category = service.event_category(operation) if service else "Management"
-        with self.transaction():
-            if category is not None:
-                record = gateway.cloudtrail_record(call, category=category, user_agent=user_agent,
-                                                   host=host, response=response, error=error)
-                self.hub.publish("api_call", {"record": record, "call": call, "error": error,
-                                              "response": response})
-            if error is None:
-                self.hub.deliver(held)
-            self.db.execute("UPDATE lab_state SET value = ? WHERE key = 'sequence'", [str(self._sequence)])
+            with self.transaction():
+                self._publish_call(call, category, user_agent, host, {}, error)
         if error is not None:
             return gateway.http_response(error.status), gateway.error_response(error, request_id)
         if self.strict and output_shape is not None:

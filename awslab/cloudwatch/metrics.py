@@ -10,6 +10,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+import pandas
+
 CREATE_DATAPOINTS = """
 CREATE TABLE IF NOT EXISTS cloudwatch_datapoints (
     region VARCHAR NOT NULL,
@@ -55,8 +57,16 @@ def datapoint_rows(region: str, account_id: str, namespace: str, datum: dict[str
     return [head + (value, 1.0, 1.0, value, value, value, now)]
 
 
+_COLUMNS = ["region", "account_id", "namespace", "metric_name", "dimensions", "timestamp", "unit",
+            "storage_resolution", "value", "count", "sample_count", "sum", "minimum", "maximum", "received_at"]
+
+
 def insert_rows(db, rows: list[tuple]) -> None:
-    db.executemany("INSERT INTO cloudwatch_datapoints VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    if len(rows) == 1:
+        db.execute("INSERT INTO cloudwatch_datapoints VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", list(rows[0]))
+        return
+    frame = pandas.DataFrame(rows, columns=_COLUMNS)  # one statement for a whole batch
+    db.execute("INSERT INTO cloudwatch_datapoints SELECT * FROM frame")
 
 
 def insert_select(db, region: str, account_id: str, select_sql: str, params: Any = None) -> None:

@@ -1,0 +1,1 @@
+"""AWS Config: recorder, configuration items, history, snapshots, advanced query, rules and remediation."""

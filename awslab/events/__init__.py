@@ -1,0 +1,1 @@
+"""EventBridge: buses, the event-pattern language, rules, schedules, targets and input transformation."""

@@ -1,0 +1,1 @@
+"""CloudWatch Logs: log groups and streams, filter patterns, metric filters and Logs Insights."""

@@ -1,0 +1,1 @@
+"""Real exported CloudTrail logs: loading into DuckDB, a catalogue of questions, reports."""
