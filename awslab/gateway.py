@@ -23,6 +23,7 @@ from botocore.awsrequest import AWSResponse
 from .errors import AWSError
 from .identity import Principal
 from .records import EVENT_VERSION
+from .shapes import normalise_input
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -85,7 +86,7 @@ def _answer(lab: "Lab", client: Any, pinned: Principal | None, model: Any, param
             context: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
     operation = model.name
     boto3_service = model.service_model.service_name
-    caller_params = context.get("awslab_params") or {}
+    caller_params = normalise_input(model.input_shape, context.get("awslab_params") or {})
     principal = lab.current_principal(pinned, _access_key_of(client))
     user_agent = (params.get("headers") or {}).get("User-Agent", "")
     if isinstance(user_agent, bytes):

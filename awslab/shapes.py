@@ -7,8 +7,10 @@ instead of handing learners a shape AWS would never send.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
+
+from botocore.utils import parse_timestamp
 
 _SCALARS = {
     "string": (str,),
@@ -63,3 +65,26 @@ def check_shape(shape: Any, value: Any, path: str = "response") -> None:
             raise ShapeMismatch(f"{path}: timestamps must be timezone-aware")
         if kind == "string" and shape.enum and value not in shape.enum:
             raise ShapeMismatch(f"{path}: {value!r} is not one of {shape.enum}")
+
+
+def normalise_input(shape: Any, value: Any) -> Any:
+    """A copy of the caller's parameters with timestamps as aware UTC datetimes.
+
+    botocore accepts a timestamp as a datetime, an ISO-8601 string or epoch seconds, and
+    serialises it itself; handlers get one form, the one botocore's own parser produces.
+    """
+    if shape is None or value is None:
+        return value
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        return {key: normalise_input(shape.members.get(key), item) for key, item in value.items()}
+    if kind == "list" and isinstance(value, (list, tuple)):
+        return [normalise_input(shape.member, item) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: normalise_input(shape.value, item) for key, item in value.items()}
+    if kind == "timestamp":
+        parsed = value if isinstance(value, datetime) else parse_timestamp(value)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.astimezone(timezone.utc)
+    return value
