@@ -51,6 +51,8 @@ class Call:
     time: datetime
     event_source: str
     params: dict[str, Any] = field(default_factory=dict)
+    #: the resources CloudTrail lists for this call ({"ARN", "accountId", "type"}); handlers add them
+    resources: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def db(self):
@@ -152,10 +154,12 @@ def cloudtrail_record(call: Call, *, category: str, user_agent: str, host: str,
     if error is None and not read_only and response:
         body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
         record["responseElements"] = camel_keys(body) or None
+    record["requestID"] = call.request_id
+    record["eventID"] = call.event_id
+    record["readOnly"] = read_only
+    if call.resources:
+        record["resources"] = call.resources
     record.update({
-        "requestID": call.request_id,
-        "eventID": call.event_id,
-        "readOnly": read_only,
         "eventType": "AwsApiCall",
         "managementEvent": category == "Management",
         "recipientAccountId": call.account_id,

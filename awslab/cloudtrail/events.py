@@ -14,8 +14,12 @@ from ..records import CREATE_EVENTS_TABLE, EVENTS_TABLE, normalise_sql
 
 PENDING_TABLE = "cloudtrail_pending"
 
+# source_index numbers the lab's records in the order they were made, across flushes.
 _FLUSH = f"INSERT INTO {EVENTS_TABLE} " + normalise_sql(
-    f"(SELECT record, 'lab' AS source_file, CAST(NULL AS BIGINT) AS source_index FROM {PENDING_TABLE} ORDER BY seq)")
+    f"""(SELECT record, 'lab' AS source_file,
+                (SELECT coalesce(max(source_index), 0) FROM {EVENTS_TABLE} WHERE source_file = 'lab')
+                + row_number() OVER (ORDER BY seq) AS source_index
+         FROM {PENDING_TABLE})""")
 
 
 def create_tables(db) -> None:
