@@ -10,9 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .delivery import bucket_policy
 from .validate import ValidationReport, validate_folder, validate_logs
 
-__all__ = ["download_event_history", "validate_logs", "validate_folder", "ValidationReport"]
+__all__ = ["bucket_policy", "download_event_history", "validate_logs", "validate_folder", "ValidationReport"]
 
 
 def download_event_history(lab: Any, path: str | Path, format: str = "json", *, region: str | None = None,

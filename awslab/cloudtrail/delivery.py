@@ -56,7 +56,9 @@ CREATE TABLE IF NOT EXISTS cloudtrail_delivery_state (
     account_id VARCHAR NOT NULL,
     trail_name VARCHAR NOT NULL,
     region VARCHAR NOT NULL,
-    logs_until TIMESTAMPTZ NOT NULL,  -- events recorded before this are delivered
+    logs_until TIMESTAMPTZ NOT NULL,  -- the last log delivery (or when logging started)
+    start_event_id VARCHAR NOT NULL,  -- the StartLogging call: it and every later record are delivered
+    next_index BIGINT,                -- the next record (cloudtrail_events.source_index) to consider
     digest_until TIMESTAMPTZ,         -- end of the last digest (null: next digest is a starting digest)
     PRIMARY KEY (account_id, trail_name, region)
 )"""
@@ -117,17 +119,36 @@ def note_event(lab: "Lab", record: dict[str, Any]) -> None:
 
 
 def check_bucket(lab: "Lab", bucket: str, region: str) -> None:
+    """CreateTrail checks, as CloudTrail, that the bucket exists and its policy lets CloudTrail in.
+    https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html"""
     try:
-        lab.service_client("s3", SERVICE, region).head_bucket(Bucket=bucket)
+        lab.service_client("s3", SERVICE, region).get_bucket_acl(Bucket=bucket)
     except ClientError as error:
-        raise AWSError("S3BucketDoesNotExistException", f"S3 bucket {bucket} does not exist.") from error
+        if error.response["Error"]["Code"] in ("NoSuchBucket", "404"):
+            raise AWSError("S3BucketDoesNotExistException", f"S3 bucket {bucket} does not exist.") from error
+        raise AWSError("InsufficientS3BucketPolicyException",
+                       f"Incorrect S3 bucket policy is detected for bucket: {bucket}") from error
 
 
-def logging_started(lab: "Lab", trail: dict[str, Any], now: datetime) -> None:
-    """Events from now on are delivered; the next digest after a (re)start is a starting digest."""
+def bucket_policy(bucket: str, account_id: str, region: str, trail: str, prefix: str | None = None) -> dict[str, Any]:
+    """The bucket policy AWS documents for a trail's bucket (GetBucketAcl and PutObject for CloudTrail)."""
+    source = f"arn:aws:cloudtrail:{region}:{account_id}:trail/{trail}"
+    path = f"{prefix}/AWSLogs/{account_id}/*" if prefix else f"AWSLogs/{account_id}/*"
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AWSCloudTrailAclCheck", "Effect": "Allow", "Principal": {"Service": SERVICE},
+         "Action": "s3:GetBucketAcl", "Resource": f"arn:aws:s3:::{bucket}",
+         "Condition": {"StringEquals": {"aws:SourceArn": source}}},
+        {"Sid": "AWSCloudTrailWrite", "Effect": "Allow", "Principal": {"Service": SERVICE},
+         "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/{path}",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": source}}}]}
+
+
+def logging_started(lab: "Lab", trail: dict[str, Any], now: datetime, event_id: str) -> None:
+    """The StartLogging call and every record after it are delivered; the next digest after a
+    (re)start is a starting digest."""
     for region in regions_of(lab, trail):
-        lab.db.execute("""INSERT OR REPLACE INTO cloudtrail_delivery_state VALUES (?, ?, ?, ?, NULL)""",
-                       [lab.account_id, trail["name"], region, now])
+        lab.db.execute("""INSERT OR REPLACE INTO cloudtrail_delivery_state VALUES (?, ?, ?, ?, ?, NULL, NULL)""",
+                       [lab.account_id, trail["name"], region, now, event_id])
 
 
 def _prefix(trail: dict[str, Any]) -> str:
@@ -143,30 +164,42 @@ def _unique(*parts: Any) -> str:
 def _put(lab: "Lab", trail: dict[str, Any], key: str, body: bytes, metadata: dict[str, str] | None = None) -> None:
     lab.service_client("s3", SERVICE, trail["home_region"]).put_object(
         Bucket=trail["s3_bucket"], Key=key, Body=gzip.compress(body, mtime=0),
-        ContentType="application/json", ContentEncoding="gzip", Metadata=metadata or {})
+        ContentType="application/json", ContentEncoding="gzip", Metadata=metadata or {},
+        ACL="bucket-owner-full-control")
 
 
-def _records_between(lab: "Lab", region_filter: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _records_from(lab: "Lab", region: str, first_index: int, end: datetime) -> tuple[list[dict[str, Any]], int]:
+    """Records of ``region`` (and global ones) made from ``first_index`` on and timed before ``end``,
+    in the order they were made; and the index to start from next time."""
     rows = lab.db.execute(
-        f"""SELECT record FROM cloudtrail_events
-            WHERE source_file = 'lab' AND event_time >= ? AND event_time < ? AND ({region_filter})
-            ORDER BY event_time, source_index""", [start, end]).fetchall()
-    return [json.loads(r[0]) for r in rows]
+        """SELECT record, source_index, aws_region IN (?, 'us-east-1') FROM cloudtrail_events
+           WHERE source_file = 'lab' AND source_index >= ? AND event_time < ? ORDER BY source_index""",
+        [region, first_index, end]).fetchall()
+    next_index = rows[-1][1] + 1 if rows else first_index
+    return [json.loads(r[0]) for r in rows if r[2]], next_index
 
 
-def _deliver_trail_logs(lab: "Lab", trail: dict[str, Any], instant: datetime) -> None:
+def _deliver_trail_logs(lab: "Lab", trail: dict[str, Any], instant: datetime, *, inclusive: bool = False) -> None:
     basic, advanced = trails.selectors_of(trail)
     account = lab.account_id
     for region in regions_of(lab, trail):
-        state = lab.db.execute("SELECT logs_until FROM cloudtrail_delivery_state WHERE account_id = ? AND "
-                               "trail_name = ? AND region = ?", [account, trail["name"], region]).fetchone()
+        state = lab.db.execute("SELECT start_event_id, next_index FROM cloudtrail_delivery_state WHERE "
+                               "account_id = ? AND trail_name = ? AND region = ?",
+                               [account, trail["name"], region]).fetchone()
         if state is None:
             continue
-        records = [r for r in _records_between(lab, f"aws_region = '{region}' OR aws_region = 'us-east-1'",
-                                               state[0], instant)
-                   if _covers(trail, region, r) and selectors.logs(basic, advanced, r)]
-        lab.db.execute("UPDATE cloudtrail_delivery_state SET logs_until = ? WHERE account_id = ? AND "
-                       "trail_name = ? AND region = ?", [instant, account, trail["name"], region])
+        first = state[1]
+        if first is None:
+            found = lab.db.execute("SELECT source_index FROM cloudtrail_events WHERE event_id = ? AND "
+                                   "source_file = 'lab'", [state[0]]).fetchone()
+            if found is None:
+                continue
+            first = found[0]
+        cutoff = instant + timedelta(seconds=1) if inclusive else instant
+        candidates, next_index = _records_from(lab, region, first, cutoff)
+        records = [r for r in candidates if _covers(trail, region, r) and selectors.logs(basic, advanced, r)]
+        lab.db.execute("UPDATE cloudtrail_delivery_state SET logs_until = ?, next_index = ? WHERE account_id = ? "
+                       "AND trail_name = ? AND region = ?", [instant, next_index, account, trail["name"], region])
         if not records:
             continue
         stamp = instant.strftime("%Y%m%dT%H%MZ")
@@ -269,9 +302,10 @@ def deliver_digests(lab: "Lab", instant: datetime) -> None:
 
 
 def final_delivery(lab: "Lab", trail: dict[str, Any], now: datetime) -> None:
-    """When logging stops or the trail is deleted: deliver what is pending and a final digest."""
+    """When logging stops or the trail is deleted: deliver what is pending, the StopLogging or
+    DeleteTrail call included, and a final digest. Runs once that call has been recorded."""
     lab.flush()
-    _deliver_trail_logs(lab, trail, now)
+    _deliver_trail_logs(lab, trail, now, inclusive=True)
     if trail["log_file_validation"]:
         for region in regions_of(lab, trail):
             _deliver_digest(lab, trail, region, now)

@@ -23,6 +23,7 @@ class CloudTrailService(Service):
         self.lab.hub.subscribe("api_call", self._on_api_call)
         self.lab.hub.subscribe("cloudtrail_event", self._on_event)
         self.lab.add_flusher(lambda: events.flush(self.lab.db))
+        self.lab.hub.subscribe("cloudtrail_logging_ended", self._on_logging_ended)
         self.lab.scheduler.every("cloudtrail log delivery", delivery.LOG_INTERVAL, self._deliver_logs,
                                  is_active=self._any_logging, order=20)
         self.lab.scheduler.every("cloudtrail digest delivery", delivery.DIGEST_INTERVAL, self._deliver_digests,
@@ -47,6 +48,10 @@ class CloudTrailService(Service):
     def _record(self, record: dict[str, Any]) -> None:
         events.record_event(self.lab.db, record)
         delivery.note_event(self.lab, record)
+
+    def _on_logging_ended(self, fact: dict[str, Any]) -> None:
+        """After StopLogging or DeleteTrail is recorded: the final delivery, that call included."""
+        delivery.final_delivery(self.lab, fact["trail"], fact["time"])
 
     # ------------------------------------------------------------------ jobs
     def _any_logging(self) -> bool:
@@ -78,9 +83,9 @@ class CloudTrailService(Service):
 
     def delete_trail(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         trail = trails.find(call.db, call.account_id, call.region, params["Name"])
-        if trail["is_logging"]:
-            delivery.final_delivery(self.lab, trail, call.time)
         trails.delete(call.db, call.account_id, call.region, params["Name"])
+        if trail["is_logging"]:
+            call.publish("cloudtrail_logging_ended", {"trail": trail})
         delivery.trail_changed(self.lab)
         return {}
 
@@ -111,7 +116,7 @@ class CloudTrailService(Service):
 
     def start_logging(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         trail = trails.set_logging(call.db, call.account_id, call.region, params["Name"], True, call.time)
-        delivery.logging_started(self.lab, trail, call.time)
+        delivery.logging_started(self.lab, trail, call.time, call.event_id)
         delivery.trail_changed(self.lab)
         return {}
 
@@ -119,7 +124,7 @@ class CloudTrailService(Service):
         before = trails.find(call.db, call.account_id, call.region, params["Name"])
         trail = trails.set_logging(call.db, call.account_id, call.region, params["Name"], False, call.time)
         if before["is_logging"]:
-            delivery.final_delivery(self.lab, trail, call.time)
+            call.publish("cloudtrail_logging_ended", {"trail": trail})
         delivery.trail_changed(self.lab)
         return {}
 
