@@ -53,6 +53,9 @@ class Call:
     params: dict[str, Any] = field(default_factory=dict)
     #: the resources CloudTrail lists for this call ({"ARN", "accountId", "type"}); handlers add them
     resources: list[dict[str, str]] = field(default_factory=list)
+    #: what CloudTrail writes as requestParameters, when it differs from the boto3 parameters
+    #: (S3 writes ``bucketName``, ``key`` and ``Host``); None means "the parameters, camelCased"
+    trail_request_parameters: dict[str, Any] | None = None
 
     @property
     def db(self):
@@ -149,7 +152,8 @@ def cloudtrail_record(call: Call, *, category: str, user_agent: str, host: str,
             code = "Client." + code  # EC2 prefixes sender faults in CloudTrail
         record["errorCode"] = code
         record["errorMessage"] = error.message
-    record["requestParameters"] = camel_keys(call.params) or None
+    record["requestParameters"] = (call.trail_request_parameters if call.trail_request_parameters is not None
+                                   else camel_keys(call.params) or None)
     record["responseElements"] = None
     if error is None and not read_only and response:
         body = {k: v for k, v in response.items() if k != "ResponseMetadata"}
