@@ -263,6 +263,11 @@ class Lab:
         finally:
             botocore.session.Session.create_client = original
 
+    # ------------------------------------------------------------------ the world, for learners
+    def inbox(self, address: str | None = None) -> list[dict[str, Any]]:
+        """Emails SNS delivered (to ``address``, or to everyone), oldest first."""
+        return self.service_for("sns").inbox(address)
+
     # ------------------------------------------------------------------ answering calls
     def service_for(self, boto3_service: str) -> Service | None:
         return self._by_boto3_name.get(boto3_service)
