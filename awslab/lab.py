@@ -268,6 +268,14 @@ class Lab:
         """Emails SNS delivered (to ``address``, or to everyone), oldest first."""
         return self.service_for("sns").inbox(address)
 
+    def create_function(self, name: str, handler, **settings: Any) -> str:
+        """A Lambda function whose code is the Python callable ``handler(event, context)``; returns its ARN."""
+        return self.service_for("lambda").define_function(name, handler, **settings)
+
+    def bind_function(self, name_or_arn: str, handler, region: str | None = None) -> None:
+        """Give an existing Lambda function (created with plain boto3) a Python callable to run."""
+        self.service_for("lambda").bind_function(name_or_arn, handler, region)
+
     # ------------------------------------------------------------------ answering calls
     def service_for(self, boto3_service: str) -> Service | None:
         return self._by_boto3_name.get(boto3_service)

@@ -52,9 +52,10 @@ def check_shape(shape: Any, value: Any, path: str = "response") -> None:
             raise ShapeMismatch(f"{path}: expected a map, got {type(value).__name__}")
         for key, item in value.items():
             check_shape(shape.value, item, f"{path}[{key!r}]")
-    elif kind == "blob" and shape.serialization.get("streaming"):
-        if not hasattr(value, "read"):
-            raise ShapeMismatch(f"{path}: expected a streaming body")
+    elif kind == "blob":
+        # botocore hands payload blobs (S3 bodies, Lambda payloads) over as a StreamingBody
+        if not isinstance(value, (bytes, bytearray)) and not hasattr(value, "read"):
+            raise ShapeMismatch(f"{path}: expected bytes or a streaming body, got {type(value).__name__}")
     elif kind in _SCALARS:
         expected = _SCALARS[kind]
         if kind in ("integer", "long", "float", "double") and isinstance(value, bool):
