@@ -92,7 +92,11 @@ def _answer(lab: "Lab", client: Any, pinned: Principal | None, model: Any, param
     operation = model.name
     boto3_service = model.service_model.service_name
     caller_params = normalise_input(model.input_shape, context.get("awslab_params") or {})
-    principal = lab.current_principal(pinned, _access_key_of(client))
+    try:
+        principal = lab.current_principal(pinned, _access_key_of(client))
+    except AWSError as error:  # unknown, inactive or expired credentials: refused before any work
+        request_id = lab.next_ids()[1]
+        return http_response(error.status), error_response(error, request_id)
     user_agent = (params.get("headers") or {}).get("User-Agent", "")
     if isinstance(user_agent, bytes):
         user_agent = user_agent.decode()

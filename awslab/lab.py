@@ -195,6 +195,9 @@ class Lab:
     def as_principal(self, principal: str | Principal) -> Iterator[Principal]:
         """Make calls inside the block as ``principal`` ("root", "alice", "role/Admin", an ARN, …)."""
         resolved = Principal.parse(principal, self.account_id)
+        iam = self.service_for("iam")
+        if iam is not None:
+            resolved = iam.principal_for(resolved)  # users and roles must exist, as on AWS
         self._principals.append(resolved)
         try:
             yield resolved
@@ -264,6 +267,10 @@ class Lab:
             botocore.session.Session.create_client = original
 
     # ------------------------------------------------------------------ the world, for learners
+    def console_login(self, user: str, success: bool = True, mfa: bool = True, region: str | None = None) -> dict:
+        """Sign in to the console as ``user`` ("root" or an IAM user): writes AWS's ConsoleLogin record."""
+        return self.service_for("iam").console_login(user, success=success, mfa=mfa, region=region)
+
     def inbox(self, address: str | None = None) -> list[dict[str, Any]]:
         """Emails SNS delivered (to ``address``, or to everyone), oldest first."""
         return self.service_for("sns").inbox(address)
@@ -297,7 +304,14 @@ class Lab:
         if category is not None:
             record = gateway.cloudtrail_record(call, category=category, user_agent=user_agent, host=host,
                                                response=response, error=error)
+            service = self.service_for(call.service)
+            if service is not None:
+                service.amend_record(call, record, response, error)
             self.hub.publish("api_call", {"record": record, "call": call, "error": error, "response": response})
+
+    def next_ids(self) -> tuple[str, str]:
+        """A fresh (eventID, requestID) pair, for records a service writes outside a call (ConsoleLogin)."""
+        return self._next_ids()
 
     def _next_ids(self) -> tuple[str, str]:
         self._sequence += 1

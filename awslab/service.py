@@ -44,6 +44,11 @@ class Service:
         method = getattr(self, xform_name(operation), None)
         return method if callable(method) else None
 
+    def amend_record(self, call: "Call", record: dict[str, Any], response: dict[str, Any] | None,
+                     error: Any) -> None:
+        """Adjust the CloudTrail record of a call where this service's records differ from the
+        generic shape (S3's ``bucketName``/``Host``, IAM's date format, secrets left out)."""
+
     def event_category(self, operation: str) -> str | None:
         """CloudTrail's eventCategory for a call: ``Management``, ``Data``, or None (not logged)."""
         if operation in self.not_logged:

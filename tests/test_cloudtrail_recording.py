@@ -75,12 +75,15 @@ def test_identity_of_default_user(lab):
 
 
 def test_identity_of_root_role_and_service(lab):
+    lab.client("iam").create_role(RoleName="Auditor", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
     with lab.as_principal("root"):
         lab.client("cloudwatch").list_metrics()
     with lab.as_principal("role/Auditor/alice-session"):
         lab.client("cloudwatch").list_metrics()
     lab.service_client("cloudwatch", "autoscaling.amazonaws.com").list_metrics()
-    root, role, service = (r["userIdentity"] for r in records(lab))
+    root, role, service = (r["userIdentity"] for r in records(lab) if r["eventName"] == "ListMetrics")
     assert root == {"type": "Root", "principalId": "123456789012", "arn": "arn:aws:iam::123456789012:root",
                     "accountId": "123456789012", "accessKeyId": root["accessKeyId"]}
     assert role["type"] == "AssumedRole"
@@ -89,7 +92,8 @@ def test_identity_of_root_role_and_service(lab):
     assert role["sessionContext"]["sessionIssuer"]["arn"] == "arn:aws:iam::123456789012:role/Auditor"
     assert role["sessionContext"]["attributes"]["mfaAuthenticated"] == "false"
     assert service == {"type": "AWSService", "invokedBy": "autoscaling.amazonaws.com"}
-    actors = [r[0] for r in lab.sql("select actor from cloudtrail_events order by event_time").fetchall()]
+    actors = [r[0] for r in lab.sql("select actor from cloudtrail_events where event_name = 'ListMetrics' "
+                                    "order by source_index").fetchall()]
     assert actors == ["root", "Auditor/alice-session", "autoscaling.amazonaws.com"]
     source = lab.sql("select source_ip_address from cloudtrail_events where identity_type is null or "
                      "identity_type = 'AWSService'").fetchall()
@@ -97,12 +101,21 @@ def test_identity_of_root_role_and_service(lab):
 
 
 def test_as_principal_nests_and_restores(lab):
+    for name in ("alice", "bob"):
+        lab.client("iam").create_user(UserName=name)
     with lab.as_principal("alice"):
         with lab.as_principal("bob"):
             lab.client("cloudwatch").list_metrics()
         lab.client("cloudwatch").list_metrics()
     lab.client("cloudwatch").list_metrics()
-    assert [r["userIdentity"]["userName"] for r in records(lab)] == ["bob", "alice", "learner"]
+    assert [r["userIdentity"]["userName"] for r in records(lab) if r["eventName"] == "ListMetrics"] == \
+        ["bob", "alice", "learner"]
+
+
+def test_as_principal_refuses_someone_the_account_does_not_have(lab):
+    with pytest.raises(LookupError):
+        with lab.as_principal("mallory"):
+            pass
 
 
 def test_typed_columns_match_the_record(lab):

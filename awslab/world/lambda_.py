@@ -80,14 +80,27 @@ class LambdaService(Service):
     # ------------------------------------------------------------------ lab-level
     def define_function(self, name: str, handler: Callable[[Any, Any], Any], *, role: str | None = None,
                         region: str | None = None, **settings: Any) -> str:
-        """Create a function through the API and bind ``handler`` to it; returns its ARN."""
-        role = role or f"arn:aws:iam::{self.lab.account_id}:role/lambda-{name}"
+        """Create a function through the API and bind ``handler`` to it; returns its ARN.
+
+        Without ``role``, an execution role ``lambda-<name>`` that Lambda may assume is created
+        first, as the console's "create a new role with basic Lambda permissions" does."""
+        if role is None:
+            role = self._execution_role(f"lambda-{name}")
         arn = self.lab.client("lambda", region_name=region).create_function(
             FunctionName=name, Runtime=settings.pop("Runtime", "python3.12"), Role=role,
             Handler=settings.pop("Handler", "lambda_function.handler"),
             Code={"ZipFile": placeholder_package(name)}, **settings)["FunctionArn"]
         self.callables[arn] = handler
         return arn
+
+    def _execution_role(self, role_name: str) -> str:
+        iam = self.lab.client("iam")
+        try:
+            return iam.get_role(RoleName=role_name)["Role"]["Arn"]
+        except iam.exceptions.NoSuchEntityException:
+            return iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                        "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
 
     def bind_function(self, name_or_arn: str, handler: Callable[[Any, Any], Any], region: str | None = None) -> None:
         arn = self._arn(name_or_arn, region or self.lab.region)
@@ -198,8 +211,11 @@ class LambdaService(Service):
                           function["timeout"])
         try:
             with self.lab.as_principal(f"role/{role}/{function['name']}"):
-                value = handler(event, context)
-            return json.dumps(value, default=str), None
-        except Exception as exc:  # noqa: BLE001 - a function's error is data, as Lambda reports it
-            return None, {"errorMessage": str(exc), "errorType": type(exc).__name__,
-                          "stackTrace": traceback.format_tb(exc.__traceback__)[-3:]}
+                try:
+                    return json.dumps(handler(event, context), default=str), None
+                except Exception as exc:  # noqa: BLE001 - a function's error is data, as Lambda reports it
+                    return None, {"errorMessage": str(exc), "errorType": type(exc).__name__,
+                                  "stackTrace": traceback.format_tb(exc.__traceback__)[-3:]}
+        except LookupError:
+            return None, {"errorMessage": "The role defined for the function cannot be assumed by Lambda.",
+                          "errorType": "InvalidParameterValueException", "stackTrace": []}

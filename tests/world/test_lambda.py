@@ -48,6 +48,9 @@ def test_function_errors_are_reported_as_lambda_does(lab):
 
 
 def test_the_callable_runs_as_the_function_role(lab):
+    lab.client("iam").create_role(RoleName="reporter-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "lambda.amazonaws.com"}}]}))
     lab.create_function("reporter", lambda e, c: lab.client("cloudwatch").list_metrics() and None,
                         role="arn:aws:iam::123456789012:role/reporter-role")
     lab.client("lambda").invoke(FunctionName="reporter")
