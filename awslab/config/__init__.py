@@ -1,1 +1,1 @@
-"""AWS Config: recorder, configuration items, history, snapshots, advanced query, rules and remediation."""
+"""AWS Config: configuration items, advanced query (SelectResourceConfig), rules and compliance."""

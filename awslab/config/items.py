@@ -50,6 +50,10 @@ _COLUMNS = ["account_id", "region", "resource_type", "resource_id", "resource_na
             "tags", "relationships", "related_events", "version", "state_id", "item", "recording_frequency"]
 
 
+_JSON_COLUMNS = frozenset({"configuration", "supplementary_configuration", "tags", "relationships", "related_events",
+                           "item"})
+
+
 def latest(db, account_id: str, region: str, resource_type: str, resource_id: str) -> dict[str, Any] | None:
     cursor = db.execute("SELECT * FROM config_items WHERE account_id = ? AND region = ? AND resource_type = ? AND "
                         "resource_id = ? ORDER BY state_id DESC LIMIT 1", [account_id, region, resource_type, resource_id])
@@ -114,8 +118,7 @@ def record(db, fact: dict[str, Any], *, recorded: bool, region: str, frequency: 
     }
     row["item"] = notification_form(row)
     db.execute(f"INSERT INTO config_items VALUES ({', '.join('?' * len(_COLUMNS))})",
-               [json.dumps(row[c], default=str) if c in ("configuration", "supplementary_configuration", "tags",
-                                                         "relationships", "related_events", "item") else row[c]
+               [json.dumps(row[c], default=str) if c in _JSON_COLUMNS and row[c] is not None else row[c]
                 for c in _COLUMNS])
     return row
 

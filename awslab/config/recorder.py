@@ -149,7 +149,7 @@ def describe(recorder: dict[str, Any], account_id: str, region: str) -> dict[str
 def status(recorder: dict[str, Any], account_id: str, region: str) -> dict[str, Any]:
     shown: dict[str, Any] = {"name": recorder["name"], "recording": recorder["recording"],
                              "arn": f"arn:aws:config:{region}:{account_id}:configuration-recorder/{recorder['name']}/lab",
-                             "lastStatus": "SUCCESS" if recorder["last_start"] else "PENDING"}
+                             "lastStatus": "Success" if recorder["last_start"] else "Pending"}
     for key, column in (("lastStartTime", "last_start"), ("lastStopTime", "last_stop"),
                         ("lastStatusChangeTime", "last_status_change")):
         if recorder[column]:

@@ -28,7 +28,7 @@ class ConfigService(Service):
             db.execute(statement)
         self.lab.hub.subscribe("resource_changed", self._on_resource_changed)
         self.lab.scheduler.every("config history delivery", delivery.HISTORY_INTERVAL, self._deliver_history,
-                                 is_active=self._any_channel, order=60)
+                                 is_active=self._history_pending, order=60)
         self.lab.scheduler.every("config snapshot delivery", timedelta(hours=1), self._deliver_snapshots,
                                  is_active=self._any_snapshot_frequency, order=61)
 
@@ -243,8 +243,9 @@ class ConfigService(Service):
                 page.insert(0, current[-1])  # the state as of laterTime is always the first answer
             chosen = page[:limit]
             more = len(page) > limit or start > low
+            before = chosen[-1]["state_id"] if chosen else (cursor or {}).get("before")
             token = {"until": (chosen[-1]["capture_time"] if len(page) > limit else start).isoformat(),
-                     "before": chosen[-1]["state_id"] if len(page) > limit else None} if more else None
+                     "before": before} if more else None
         response: dict[str, Any] = {"configurationItems": [items.api_form(r) for r in chosen]}
         if token:
             response["nextToken"] = base64.b64encode(json.dumps(token).encode()).decode()
@@ -287,8 +288,12 @@ class ConfigService(Service):
         return response
 
     # ------------------------------------------------------------------ jobs
-    def _any_channel(self) -> bool:
-        return bool(self.lab.db.execute("SELECT count(*) FROM config_delivery_channels").fetchone()[0])
+    def _history_pending(self) -> bool:
+        """A history file is due only where items changed since the last one (idle time is skipped)."""
+        return bool(self.lab.db.execute(
+            "SELECT count(*) FROM config_delivery_channels c JOIN config_items i ON i.account_id = c.account_id "
+            "AND i.region = c.region WHERE i.capture_time > coalesce(c.last_history_delivery, "
+            "'-infinity'::TIMESTAMPTZ)").fetchone()[0])
 
     def _any_snapshot_frequency(self) -> bool:
         return bool(self.lab.db.execute("SELECT count(*) FROM config_delivery_channels WHERE snapshot_frequency IS "

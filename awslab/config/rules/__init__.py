@@ -1,0 +1,1 @@
+"""AWS Config rules: managed rules and the compliance roll-up of their evaluations."""
