@@ -8,8 +8,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: lab test setup check-python lint-imports test-code test-notebooks docs benchmarks clean
 
+# Jupyter refuses to run as root unless told; containers and CI often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: setup
-	$(BIN)/jupyter lab notebooks/00-start-here.ipynb
+	$(BIN)/jupyter lab notebooks/00-start-here.ipynb $(ROOT_FLAG)
 
 test: setup lint-imports test-code test-notebooks
 
