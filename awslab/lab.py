@@ -271,6 +271,19 @@ class Lab:
         """Sign in to the console as ``user`` ("root" or an IAM user): writes AWS's ConsoleLogin record."""
         return self.service_for("iam").console_login(user, success=success, mfa=mfa, region=region)
 
+    def set_workload(self, instance_id: str, profile: str = "steady", **settings: Any) -> None:
+        """Give a lab instance a workload (steady, spiky, daily, incident_at=...) that drives its AWS/EC2 metrics."""
+        self.service_for("ec2").set_workload(instance_id, profile, **settings)
+
+    def install_cloudwatch_agent(self, host: str, config: Any, **options: Any) -> dict:
+        """Run the CloudWatch agent on a lab instance (``i-…``) or an on-premises server with ``config``
+        (the agent's JSON configuration); returns what it ships and publishes."""
+        return self.service_for("logs").install_cloudwatch_agent(host, config, **options)
+
+    def append_host_log(self, host: str, file_path: str, lines: Any, **options: Any) -> int:
+        """Append lines to a log file on a host; an agent shipping that file sends them to CloudWatch Logs."""
+        return self.service_for("logs").append_host_log(host, file_path, lines, **options)
+
     def inbox(self, address: str | None = None) -> list[dict[str, Any]]:
         """Emails SNS delivered (to ``address``, or to everyone), oldest first."""
         return self.service_for("sns").inbox(address)
