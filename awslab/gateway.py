@@ -80,7 +80,40 @@ def wire_client(lab: "Lab", client: Any, principal: Principal | None = None) -> 
     events = client.meta.events
     events.register_first("before-parameter-build", _keep_parameters)
     events.register_first("before-call", lambda **kw: _answer(lab, client, principal, **kw))
+    client.get_waiter = _lab_waiters(lab, client.get_waiter)
     return client
+
+
+class _LabTime:
+    """What botocore's waiters see as ``time``: sleeping advances the lab clock instead."""
+
+    def __init__(self, lab: "Lab") -> None:
+        self.lab = lab
+
+    def sleep(self, seconds: float) -> None:
+        self.lab.advance(seconds=seconds)
+
+
+def _lab_waiters(lab: "Lab", get_waiter: Any) -> Any:
+    """boto3 waiters (``instance_running``…) poll on the lab's clock, not the wall clock."""
+    import botocore.waiter
+
+    def lab_get_waiter(name: str) -> Any:
+        waiter = get_waiter(name)
+        wait = waiter.wait
+
+        def wait_on_lab_clock(**kwargs: Any) -> None:
+            real_time = botocore.waiter.time
+            botocore.waiter.time = _LabTime(lab)
+            try:
+                return wait(**kwargs)
+            finally:
+                botocore.waiter.time = real_time
+
+        waiter.wait = wait_on_lab_clock
+        return waiter
+
+    return lab_get_waiter
 
 
 def _keep_parameters(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:

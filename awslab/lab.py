@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterator
 
 import boto3
+import botocore.loaders
 import botocore.session
 import duckdb
 from botocore.config import Config
@@ -44,6 +45,18 @@ LAB_SECRET = "awslab-secret-access-key"
 _CORE_TABLES = {
     "lab_state": "the lab's own settings and clock: one row per key (now, start, region, account_id, regions, generation, user)",
 }
+
+
+_LOADER = None
+
+
+def _shared_loader():
+    """One botocore model loader for every lab in the process: parsing a service model (EC2's is
+    large) once instead of once per lab."""
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = botocore.loaders.create_loader()
+    return _LOADER
 
 
 class Lab:
@@ -91,6 +104,7 @@ class Lab:
         self._flushers: list = []
         self._service_clients: dict[tuple, Any] = {}
         self._botocore = botocore.session.get_session()
+        self._botocore.register_component("data_loader", _shared_loader())
         self._boto3 = boto3.session.Session(botocore_session=self._botocore)
         self.services: list[Service] = []
         self._by_boto3_name: dict[str, Service] = {}
@@ -283,6 +297,14 @@ class Lab:
     def append_host_log(self, host: str, file_path: str, lines: Any, **options: Any) -> int:
         """Append lines to a log file on a host; an agent shipping that file sends them to CloudWatch Logs."""
         return self.service_for("logs").append_host_log(host, file_path, lines, **options)
+
+    def events_target(self, name: str, fn, region: str | None = None) -> str:
+        """A Python callable as an EventBridge target; returns the Lambda-style ARN to use in PutTargets."""
+        return self.service_for("events").events_target(name, fn, region)
+
+    def bus_events(self, bus: str = "default", region: str | None = None):
+        """The events a bus received, newest last (what EventBridge saw)."""
+        return self.service_for("events").bus_events(bus, region)
 
     def inbox(self, address: str | None = None) -> list[dict[str, Any]]:
         """Emails SNS delivered (to ``address``, or to everyone), oldest first."""

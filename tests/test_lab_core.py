@@ -159,3 +159,12 @@ def test_nothing_reads_the_wall_clock(lab):
     put(lab.client("cloudwatch"))
     times = [row[0] for row in lab.sql("select event_time from cloudtrail_events order by 1").fetchall()]
     assert times == [datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 2, 5, tzinfo=timezone.utc)]
+
+
+def test_waiters_poll_on_the_lab_clock(lab):
+    ec2 = lab.client("ec2")
+    instance = ec2.run_instances(ImageId="ami-0abcdef1234567890", InstanceType="t3.micro", MinCount=1,
+                                 MaxCount=1)["Instances"][0]["InstanceId"]
+    ec2.get_waiter("instance_running").wait(InstanceIds=[instance])  # would sleep 15 s per poll for real
+    state = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]["State"]["Name"]
+    assert state == "running" and lab.now > lab.start

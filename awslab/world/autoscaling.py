@@ -351,6 +351,8 @@ class AutoScalingService(Service):
         return self.__dict__.setdefault("_cause_map", {})
 
     def _needs_work(self) -> bool:
+        if not self.lab.db.execute("SELECT count(*) FROM autoscaling_groups").fetchone()[0]:
+            return False  # the common case, checked on every scheduler step
         return bool(self.lab.db.execute(
             "SELECT count(*) FROM autoscaling_groups g WHERE desired <> (SELECT count(*) FROM autoscaling_instances i "
             "WHERE i.region = g.region AND i.group_name = g.name)").fetchone()[0]) or bool(self.lab.db.execute(

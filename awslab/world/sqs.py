@@ -164,6 +164,11 @@ class SQSService(Service):
                           "ApproximateReceiveCount": str(received + 1),
                           "ApproximateFirstReceiveTimestamp": str(int((first or call.time).timestamp() * 1000))}
                 message["Attributes"] = {k: v for k, v in system.items() if "All" in wanted or k in wanted}
+            names = params.get("MessageAttributeNames") or []
+            stored = json.loads(attributes or "{}")
+            chosen = {k: v for k, v in stored.items() if "All" in names or ".*" in names or k in names}
+            if chosen:
+                message["MessageAttributes"] = chosen
             messages.append(message)
         return {"Messages": messages} if messages else {}
 
