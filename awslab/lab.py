@@ -306,6 +306,11 @@ class Lab:
         """The events a bus received, newest last (what EventBridge saw)."""
         return self.service_for("events").bus_events(bus, region)
 
+    def put_datapoints(self, frame: Any, **options: Any) -> int:
+        """Bulk-load a DataFrame or Arrow table of datapoints into CloudWatch (validated as
+        PutMetricData validates, all or nothing); returns the number of rows stored."""
+        return self.service_for("cloudwatch").put_datapoints(frame, **options)
+
     def inbox(self, address: str | None = None) -> list[dict[str, Any]]:
         """Emails SNS delivered (to ``address``, or to everyone), oldest first."""
         return self.service_for("sns").inbox(address)

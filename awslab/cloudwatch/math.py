@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -50,7 +51,7 @@ from awslab.cloudwatch.math_search import SearchQuery, SearchSyntaxError, parse_
 
 __all__ = [
     "MathContext", "Series", "SearchQuery", "evaluate_queries", "evaluate_expression",
-    "validate_queries", "expand_label", "order_datapoints", "paginate_results",
+    "validate_queries", "expand_label", "check_timezone", "order_datapoints", "paginate_results",
     "parse_expression", "parse_search", "search_label",
     "MAX_QUERIES", "MAX_DATAPOINTS",
 ]
@@ -86,7 +87,8 @@ class MathContext:
     ``search(query, statistic, period)``: the series of every metric ``query.matches``,
     each labelled (``search_label`` gives AWS's default). ``anomaly_band(series, stddevs)``:
     ``(lower, upper)`` for a series — Series or pandas Series, e.g. from
-    ``anomaly.AnomalyModel.band(series.timestamps, stddevs)``.
+    ``anomaly.AnomalyModel.band(series.timestamps, stddevs)``. ``label_timezone``:
+    GetMetricData's ``LabelOptions.Timezone`` (``+HHMM``/``-HHMM``) for times in dynamic labels.
     """
 
     start: Any
@@ -95,6 +97,7 @@ class MathContext:
     metric_data: Mapping[str, Series] = field(default_factory=dict)
     search: SearchCallback | None = None
     anomaly_band: AnomalyBandCallback | None = None
+    label_timezone: str = "+0000"
 
 
 # ----------------------------------------------------------------------------- validation
@@ -221,11 +224,12 @@ def evaluate_queries(queries: Sequence[Mapping[str, Any]], ctx: MathContext) -> 
             if "MetricStat" in query:  # already labelled by _Request.metric
                 text = value.label
             else:  # an expression's default label is its Id
-                text = expand_label(label, value.derive(value.ns, value.values, label=query_id)) if label else query_id
+                text = (expand_label(label, value.derive(value.ns, value.values, label=query_id),
+                                     timezone=ctx.label_timezone) if label else query_id)
             results.append(_result(query_id, text, value, messages))
         else:
             for series in value:
-                text = expand_label(label, series, array=True) if label else series.label
+                text = expand_label(label, series, array=True, timezone=ctx.label_timezone) if label else series.label
                 results.append(_result(query_id, text, series, messages))
     return results
 
@@ -271,7 +275,8 @@ class _Request:
         series = self.ctx.metric_data[query_id]
         query = self.by_id[query_id]
         label = query.get("Label")
-        series = series.derive(series.ns, series.values, label=expand_label(label, series) if label else None)
+        series = series.derive(series.ns, series.values,
+                               label=expand_label(label, series, timezone=self.ctx.label_timezone) if label else None)
         if series.period is None:
             series.period = query.get("MetricStat", {}).get("Period")
         return series
@@ -314,22 +319,39 @@ def _result(query_id: str, label: str, series: Series, messages: list[dict[str, 
 
 # ----------------------------------------------------------------------------- labels
 
-_DYNAMIC = re.compile(r"\$\{(AVG|MIN|MAX|SUM|FIRST|LAST|DATAPOINT_COUNT|LABEL|PROP\('([^']*)'\))\}")
+_DYNAMIC = re.compile(r"\$\{(AVG|MIN|MAX|SUM|FIRST|LAST|DATAPOINT_COUNT|LABEL|FIRST_LAST_RANGE|MIN_MAX_RANGE"
+                      r"|FIRST_TIME|LAST_TIME|MIN_TIME|MAX_TIME|PROP\('([^']*)'\))\}")
+_TIMEZONE = re.compile(r"[+-](?:[01]\d|2[0-3])[0-5]\d")
 
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def expand_label(template: str, series: Series, *, array: bool = False) -> str:
+def check_timezone(text: str) -> timezone:
+    """``LabelOptions.Timezone``: ``+`` or ``-`` then four digits, hours and minutes from UTC
+    (API:LabelOptions, e.g. ``+0130``). Raises AWS's InvalidParameterValue otherwise."""
+    if not isinstance(text, str) or not _TIMEZONE.fullmatch(text):
+        raise AWSError("InvalidParameterValue", f"The value {text} for parameter LabelOptions.Timezone is invalid.")
+    offset = timedelta(hours=int(text[1:3]), minutes=int(text[3:5]))
+    return timezone(-offset if text[0] == "-" else offset)
+
+
+def expand_label(template: str, series: Series, *, array: bool = False, timezone: str = "+0000") -> str:
     """A query Label with its dynamic values filled in for one series (UG:graph-dynamic-labels).
 
     Understood: ${LABEL}, ${AVG}, ${MIN}, ${MAX}, ${SUM}, ${FIRST}, ${LAST},
-    ${DATAPOINT_COUNT} and ${PROP('...')} from the series' properties; others stay as
-    written. For one series of an array, a Label without ${LABEL} is put before the
-    series' own label ("Expression-Label Metric-Label", UG:using-metric-math).
+    ${DATAPOINT_COUNT}, ${FIRST_LAST_RANGE}, ${MIN_MAX_RANGE}, ${FIRST_TIME}, ${LAST_TIME},
+    ${MIN_TIME}, ${MAX_TIME} and ${PROP('...')} from the series' properties; others stay as
+    written. Times are ISO 8601 in ``timezone`` (LabelOptions.Timezone; AWS documents no
+    format, so this one is the lab's). For one series of an array, a Label without ${LABEL}
+    is put before the series' own label ("Expression-Label Metric-Label", UG:using-metric-math).
     """
     values = series.values
+    zone = check_timezone(timezone)
+
+    def at(index: int) -> str:
+        return series.datetimes()[index].astimezone(zone).isoformat()
 
     def fill(match: re.Match[str]) -> str:
         word, prop = match.group(1), match.group(2)
@@ -343,8 +365,13 @@ def expand_label(template: str, series: Series, *, array: bool = False) -> str:
             return str(len(values))
         if not len(values):
             return ""
+        if word.endswith("_TIME"):
+            index = {"FIRST_TIME": 0, "LAST_TIME": len(values) - 1, "MIN_TIME": int(np.argmin(values)),
+                     "MAX_TIME": int(np.argmax(values))}[word]
+            return at(index)
         pick = {"AVG": np.mean, "MIN": np.min, "MAX": np.max, "SUM": np.sum,
-                "FIRST": lambda v: v[0], "LAST": lambda v: v[-1]}[word]
+                "FIRST": lambda v: v[0], "LAST": lambda v: v[-1],
+                "FIRST_LAST_RANGE": lambda v: v[-1] - v[0], "MIN_MAX_RANGE": lambda v: np.max(v) - np.min(v)}[word]
         return _number(float(pick(values)))
 
     text = _DYNAMIC.sub(fill, template)

@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-import pandas
+import pyarrow
 
 from ..errors import AWSError
 
@@ -29,27 +29,37 @@ CREATE TABLE IF NOT EXISTS cloudwatch_datapoints (
     unit VARCHAR NOT NULL,
     storage_resolution INTEGER NOT NULL,  -- 1 (high resolution) or 60, as published
     period INTEGER NOT NULL,          -- the period this row stands for: 1 or 60 as published, 60/300/3600 after roll-up
-    value DOUBLE,                     -- a raw value, null for a StatisticSet
+    value DOUBLE,                     -- a raw value; null for a StatisticSet and for a rolled-up row
     count DOUBLE NOT NULL,            -- how many times the raw value occurred (Values/Counts)
     sample_count DOUBLE NOT NULL,
     sum DOUBLE NOT NULL,
     minimum DOUBLE NOT NULL,
     maximum DOUBLE NOT NULL,
+    histogram STRUCT(value DOUBLE, count DOUBLE)[],  -- a rolled-up row's raw values (3 significant digits), null if not raw
     received_at TIMESTAMPTZ NOT NULL  -- lab time the row was published (ListMetrics' two weeks)
 )"""
 
 COLUMNS = ["region", "account_id", "namespace", "metric_name", "dimensions", "timestamp", "unit",
            "storage_resolution", "period", "value", "count", "sample_count", "sum", "minimum", "maximum",
            "received_at"]
+"""The columns a published row fills (``histogram`` is only set by the roll-up)."""
 
 UNITS = frozenset("""Seconds Microseconds Milliseconds Bytes Kilobytes Megabytes Gigabytes Terabytes Bits
 Kilobits Megabits Gigabits Terabits Percent Count Bytes/Second Kilobytes/Second Megabytes/Second Gigabytes/Second
 Terabytes/Second Bits/Second Kilobits/Second Megabits/Second Gigabits/Second Terabits/Second Count/Second
 None""".split())
 
+_ARROW_SCHEMA = pyarrow.schema(
+    [(name, pyarrow.string()) for name in COLUMNS[:5]] + [("timestamp", pyarrow.timestamp("us", tz="UTC")),
+                                                         ("unit", pyarrow.string())]
+    + [(name, pyarrow.int32()) for name in ("storage_resolution", "period")]
+    + [(name, pyarrow.float64()) for name in ("value", "count", "sample_count", "sum", "minimum", "maximum")]
+    + [("received_at", pyarrow.timestamp("us", tz="UTC"))])
+
 MAX_DATUMS = 1000
 MAX_DIMENSIONS = 30
 MAX_VALUES = 150
+MAX_NAME_LENGTH = 255
 VALUE_LIMIT = 2.0 ** 360
 PAST_LIMIT = timedelta(weeks=2)
 FUTURE_LIMIT = timedelta(hours=2)
@@ -57,10 +67,11 @@ _NAMESPACE = re.compile(r"^[0-9A-Za-z.\-_/#: ]+$")
 
 
 def canonical_dimensions(dimensions: list[dict[str, str]] | None) -> str:
-    """The dimension set as one comparable text: JSON sorted by name."""
+    """The dimension set as one comparable text: JSON sorted by name, exactly as DuckDB's
+    ``to_json(list_sort([{'Name': …, 'Value': …}, …]))`` writes it (so SQL publishers agree)."""
     ordered = sorted(({"Name": d["Name"], "Value": d["Value"]} for d in dimensions or []),
                      key=lambda d: d["Name"])
-    return json.dumps(ordered, separators=(",", ":"))
+    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False)
 
 
 def _bad_value(value: float) -> bool:
@@ -78,7 +89,8 @@ def validate_put(namespace: str, data: list[dict[str, Any]], now: datetime, *, a
     """
     if namespace.startswith("AWS/") and not aws_service:
         raise AWSError("InvalidParameterValue", "The value AWS/ for parameter Namespace is invalid.")
-    if not namespace.strip() or not _NAMESPACE.match(namespace) or namespace.startswith(":"):
+    if (not namespace.strip() or not _NAMESPACE.match(namespace) or namespace.startswith(":")
+            or len(namespace) > MAX_NAME_LENGTH):
         raise AWSError("InvalidParameterValue", f"The value {namespace} for parameter Namespace is invalid.")
     if not data:
         raise AWSError("MissingParameter", "The parameter MetricData is required.")
@@ -97,6 +109,15 @@ def validate_put(namespace: str, data: list[dict[str, Any]], now: datetime, *, a
                              f"The parameters {where}.Value and {where}.StatisticValues are mutually exclusive and you have specified both."))
         elif not forms:
             problems.append(("MissingParameter", f"The parameter {where}.Value is required."))
+        if len(datum.get("MetricName", "")) > MAX_NAME_LENGTH:
+            problems.append(("InvalidParameterValue", f"The value for parameter {where}.MetricName must be "
+                                                      f"1 to {MAX_NAME_LENGTH} characters long."))
+        for position, dimension in enumerate(datum.get("Dimensions") or [], start=1):
+            for key in ("Name", "Value"):
+                if len(dimension.get(key, "")) > MAX_NAME_LENGTH:
+                    problems.append(("InvalidParameterValue",
+                                     f"The value for parameter {where}.Dimensions.member.{position}.{key} must be "
+                                     f"1 to {MAX_NAME_LENGTH} characters long."))
         if len(datum.get("Dimensions") or []) > MAX_DIMENSIONS:
             problems.append(("InvalidParameterValue",
                              f"The collection {where}.Dimensions must not have a size greater than {MAX_DIMENSIONS}."))
@@ -115,6 +136,10 @@ def validate_put(namespace: str, data: list[dict[str, Any]], now: datetime, *, a
             if counts is not None and len(counts) != len(values):
                 problems.append(("InvalidParameterValue",
                                  f"The parameters {where}.Values and {where}.Counts must be of the same size."))
+            for position, count in enumerate(counts or [], start=1):
+                if _bad_value(count) or count < 0:
+                    problems.append(("InvalidParameterValue",
+                                     f"The value {_number_text(count)} for parameter {where}.Counts.member.{position} is invalid."))
             for position, value in enumerate(values, start=1):
                 if _bad_value(value):
                     problems.append(("InvalidParameterValue",
@@ -133,21 +158,19 @@ def validate_put(namespace: str, data: list[dict[str, Any]], now: datetime, *, a
             problems.append(("InvalidParameterValue",
                              f"The value {resolution} for parameter {where}.StorageResolution is invalid."))
         timestamp = datum.get("Timestamp")
-        if timestamp is not None:
-            if timestamp < now - PAST_LIMIT:
-                problems.append(("InvalidParameterValue",
-                                 f"The parameter {where}.Timestamp must specify a time within the past two weeks."))
-            elif timestamp > now + FUTURE_LIMIT:
-                problems.append(("InvalidParameterValue",
-                                 f"The parameter {where}.Timestamp must specify a time no more than two hours in the future."))
+        if timestamp is not None and not now - PAST_LIMIT <= timestamp <= now + FUTURE_LIMIT:
+            # One message for both directions, as AWS answers (and AWS-compatible Eucalyptus copied).
+            problems.append(("InvalidParameterValue",
+                             f"The parameter {where}.Timestamp must specify a time within the past two weeks."))
     if problems:
         code = problems[0][0]
         raise AWSError(code, "\n".join(message for kind, message in problems if kind == code))
 
 
 def _is_raw(statistics: dict[str, float]) -> bool:
-    """A StatisticSet that is really raw values: CloudWatch keeps percentiles for it.
-    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Percentiles"""
+    """A StatisticSet that is really raw values, for which CloudWatch still computes percentiles:
+    SampleCount 1 with Min, Max and Sum equal, or Min = Max and Sum = Min × SampleCount.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html"""
     low, high, total, count = (statistics["Minimum"], statistics["Maximum"], statistics["Sum"],
                                statistics["SampleCount"])
     return low == high and (count == 1 and total == low or math.isclose(total, low * count))
@@ -174,11 +197,15 @@ def datapoint_rows(region: str, account_id: str, namespace: str, datum: dict[str
 
 
 def insert_rows(db, rows: list[tuple]) -> None:
-    if len(rows) == 1:
-        db.execute(f"INSERT INTO cloudwatch_datapoints VALUES ({', '.join('?' * len(COLUMNS))})", list(rows[0]))
+    if not rows:
         return
-    frame = pandas.DataFrame(rows, columns=COLUMNS)  # one statement for a whole batch
-    db.execute("INSERT INTO cloudwatch_datapoints SELECT * FROM frame")
+    if len(rows) == 1:
+        db.execute(f"INSERT INTO cloudwatch_datapoints ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                   list(rows[0]))
+        return
+    # One statement for the whole batch, from an Arrow table (cheaper to build than a DataFrame).
+    batch = pyarrow.table({name: list(values) for name, values in zip(COLUMNS, zip(*rows))}, schema=_ARROW_SCHEMA)
+    db.execute("INSERT INTO cloudwatch_datapoints BY NAME SELECT * FROM batch")
 
 
 def insert_select(db, region: str, account_id: str, select_sql: str, params: Any = None) -> None:

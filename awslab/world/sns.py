@@ -196,11 +196,22 @@ class SNSService(Service):
             raise _invalid("Message too long")
         if subject is not None and (len(subject) > 100 or not subject.strip()):
             raise _invalid("Subject")
+        per_protocol: dict[str, str] = {}
+        if params.get("MessageStructure") == "json":
+            # one message per protocol, "default" for the rest (as alarms publish their notifications)
+            try:
+                per_protocol = json.loads(message)
+            except ValueError:
+                raise _invalid("Message Structure - JSON message body failed to parse") from None
+            if not isinstance(per_protocol, dict) or "default" not in per_protocol:
+                raise _invalid("Message Structure - No default entry in JSON message body")
         message_id = str(uuid.UUID(bytes=hashlib.sha256(f"msg/{call.event_id}".encode()).digest()[:16], version=4))
-        envelope = self.envelope(topic, message_id, message, subject, call)
         subscribers = call.db.execute("SELECT arn, protocol, endpoint, attributes FROM sns_subscriptions WHERE "
                                       "topic_arn = ? AND confirmed ORDER BY arn", [topic["arn"]]).fetchall()
         for sub_arn, protocol, endpoint, attributes in subscribers:
+            if per_protocol:
+                message = per_protocol.get(protocol, per_protocol["default"])
+            envelope = self.envelope(topic, message_id, message, subject, call)
             raw = json.loads(attributes).get("RawMessageDelivery") == "true"
             body = json.dumps({**envelope, "UnsubscribeURL": self._unsubscribe_url(call, sub_arn)}, indent=2)
             if protocol == "email":

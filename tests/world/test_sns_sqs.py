@@ -80,3 +80,19 @@ def test_missing_queue(lab):
         lab.client("sqs").send_message(QueueUrl="https://sqs.us-east-1.amazonaws.com/123456789012/none",
                                        MessageBody="x")
     assert raised.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_message_structure_json_sends_each_protocol_its_message(lab, topic):
+    """https://docs.aws.amazon.com/sns/latest/dg/sns-send-custom-platform-specific-payloads-mobile-devices.html"""
+    sns, sqs = lab.client("sns"), lab.client("sqs")
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:123456789012:q")
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
+    token = lab.inbox("ops@example.com")[0]["token"]
+    sns.confirm_subscription(TopicArn=topic, Token=token)
+    sns.publish(TopicArn=topic, MessageStructure="json",
+                Message=json.dumps({"default": "for machines", "email": "for people"}))
+    assert lab.inbox("ops@example.com")[-1]["body"].startswith("for people")
+    assert json.loads(sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"])["Message"] == "for machines"
+    with pytest.raises(botocore.exceptions.ClientError):
+        sns.publish(TopicArn=topic, MessageStructure="json", Message=json.dumps({"email": "x"}))
