@@ -311,6 +311,11 @@ class Lab:
         PutMetricData validates, all or nothing); returns the number of rows stored."""
         return self.service_for("cloudwatch").put_datapoints(frame, **options)
 
+    def enable_inventory(self, instance_id: str, applications: list[dict] | None = None, **options: Any) -> None:
+        """Turn on Systems Manager inventory for a lab instance (recorded by Config as
+        AWS::SSM::ManagedInstanceInventory)."""
+        self.service_for("config").enable_inventory(instance_id, applications, **options)
+
     def inbox(self, address: str | None = None) -> list[dict[str, Any]]:
         """Emails SNS delivered (to ``address``, or to everyone), oldest first."""
         return self.service_for("sns").inbox(address)

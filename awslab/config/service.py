@@ -13,17 +13,24 @@ from typing import Any
 from ..errors import AWSError
 from ..gateway import Call
 from ..service import Service
-from . import delivery, items, recorder
+from . import delivery, items, query, recorder
+from .remediation import RemediationOperations
+from .rules_api import ConfigRuleOperations
 
 HISTORY_WINDOW = timedelta(days=7)
+CREATE_INVENTORIES = """CREATE TABLE IF NOT EXISTS config_inventories (
+    account_id VARCHAR NOT NULL, region VARCHAR NOT NULL, instance_id VARCHAR NOT NULL, applications JSON NOT NULL,
+    platform_name VARCHAR NOT NULL, platform_version VARCHAR NOT NULL, enabled_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (account_id, region, instance_id))"""
 
 
-class ConfigService(Service):
+class ConfigService(ConfigRuleOperations, RemediationOperations, Service):
     answers = ("config",)
 
     def setup(self) -> None:
         db = self.lab.db
         db.execute(items.CREATE_ITEMS)
+        db.execute(items.CREATE_INDEX)
         for statement in recorder.CREATE:
             db.execute(statement)
         self.lab.hub.subscribe("resource_changed", self._on_resource_changed)
@@ -31,13 +38,24 @@ class ConfigService(Service):
                                  is_active=self._history_pending, order=60)
         self.lab.scheduler.every("config snapshot delivery", timedelta(hours=1), self._deliver_snapshots,
                                  is_active=self._any_snapshot_frequency, order=61)
+        db.execute(CREATE_INVENTORIES)
+        self._setup_rules()
+        self._setup_remediation()
 
     def tables(self) -> dict[str, str]:
         return {"config_items": "every configuration item AWS Config recorded, both spellings derivable; kept after "
                                 "deletion",
                 "config_recorders": "the configuration recorder of each region: recording group, mode, on or off",
                 "config_delivery_channels": "the delivery channel of each region: bucket, SNS topic, snapshot frequency",
-                "config_retention": "the retention period (days) for configuration items, per region"}
+                "config_retention": "the retention period (days) for configuration items, per region",
+                "config_rules": "every Config rule: its ConfigRule spec, state and evaluation status",
+                "config_evaluations": "every evaluation result a rule reported; the latest per rule and resource "
+                                      "counts",
+                "config_result_tokens": "the result token of each custom rule invocation, for PutEvaluations",
+                "config_remediations": "the remediation configuration of each rule",
+                "config_remediation_executions": "the latest remediation execution per rule and resource",
+                "config_remediation_exceptions": "resources excluded from remediation, per rule",
+                "config_inventories": "instances whose software inventory (SSM) is on, with their applications"}
 
     # ------------------------------------------------------------------ recording
     def _recording_in(self, region: str) -> dict[str, Any] | None:
@@ -50,7 +68,7 @@ class ConfigService(Service):
         before = items.latest(self.lab.db, fact["account_id"], region, fact["resource_type"], fact["resource_id"])
         frequency = recorder.frequency_of(rec["recording_mode"], fact["resource_type"])
         row = items.record(self.lab.db, fact, recorded=recorded, region=region,
-                           frequency="DAILY" if frequency == "DAILY" else None, status=status)
+                           frequency="DAILY" if frequency == "DAILY" else None, status=status, previous=before)
         if row is not None and recorded:
             delivery.announce(self.lab, region, row, before, fact["time"])
 
@@ -64,8 +82,11 @@ class ConfigService(Service):
         """On start, Config takes an inventory of the resources in scope (ResourceDiscovered items)."""
         rec = self._recording_in(region)
         collected: list[dict[str, Any]] = []
-        self.lab.hub.publish("resource_inventory", {"region": region, "account_id": self.lab.account_id,
-                                                    "time": now, "collect": collected})
+        # asked directly of the subscribers: inside a call the hub holds facts until commit
+        inventory = {"region": region, "account_id": self.lab.account_id, "time": now, "collect": collected}
+        for subscriber in self.lab.hub.subscribers("resource_inventory"):
+            subscriber(inventory)
+        collected.extend(self._inventories(region, now))
         for fact in collected:
             fact = {**fact, "time": now, "status": "created", "event_id": None}
             self._record(fact, region, rec, status="ResourceDiscovered")
@@ -286,6 +307,52 @@ class ConfigService(Service):
         if start + limit < len(shown):
             response["nextToken"] = str(start + limit)
         return response
+
+    def select_resource_config(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        return query.select_resource_config(call.db, params["Expression"], params.get("Limit"),
+                                            params.get("NextToken"), account_id=call.account_id, region=call.region)
+
+    # ------------------------------------------------------------------ software inventory
+    def enable_inventory(self, instance_id: str, applications: list[dict[str, Any]] | None = None, *,
+                         platform_name: str = "Amazon Linux", platform_version: str = "2023",
+                         region: str | None = None) -> None:
+        """Turn on SSM inventory for an instance: Config records an AWS::SSM::ManagedInstanceInventory item.
+
+        https://docs.aws.amazon.com/config/latest/developerguide/recording-software-configuration.html
+        ``applications`` are dicts like ``{"Name": "nginx", "Version": "1.24.0"}``. Calling it again
+        with a different list records the change (an application installed or removed).
+        """
+        region = region or self.lab.region
+        with self.lab.transaction():
+            self.lab.db.execute("INSERT OR REPLACE INTO config_inventories VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                [self.lab.account_id, region, instance_id, json.dumps(applications or []),
+                                 platform_name, platform_version, self.lab.now])
+            fact = self._inventory_fact(self.lab.account_id, region, instance_id, applications or [], platform_name,
+                                        platform_version, self.lab.now)
+            self._on_resource_changed({**fact, "time": self.lab.now, "event_id": None, "principal": None})
+
+    def _inventory_fact(self, account: str, region: str, instance_id: str, applications: list[dict[str, Any]],
+                        platform_name: str, platform_version: str, at: datetime) -> dict[str, Any]:
+        apps = {f"{a['Name']}": {"Name": a["Name"], "Version": a.get("Version", ""),
+                                 "Publisher": a.get("Publisher", ""), "InstalledTime": a.get("InstalledTime", "")}
+                for a in applications}
+        return {"resource_type": "AWS::SSM::ManagedInstanceInventory", "resource_id": instance_id,
+                "resource_name": None, "arn": None, "availability_zone": None, "resource_creation_time": at,
+                "status": "created", "region": region, "account_id": account,
+                "configuration": {"AWS:InstanceInformation": {"Content": {instance_id: {
+                    "AgentType": "amazon-ssm-agent", "InstanceId": instance_id, "InstanceStatus": "Active",
+                    "PlatformName": platform_name, "PlatformType": "Linux", "PlatformVersion": platform_version,
+                    "ResourceType": "EC2Instance"}}},
+                    "AWS:Application": {"Content": apps}},
+                "supplementary_configuration": {}, "tags": {},
+                "relationships": [{"relationshipName": "Is associated with Instance",
+                                   "resourceType": "AWS::EC2::Instance", "resourceId": instance_id}]}
+
+    def _inventories(self, region: str, now: datetime) -> list[dict[str, Any]]:
+        rows = self.lab.db.execute("SELECT instance_id, applications, platform_name, platform_version FROM "
+                                   "config_inventories WHERE account_id = ? AND region = ? ORDER BY instance_id",
+                                   [self.lab.account_id, region]).fetchall()
+        return [self._inventory_fact(self.lab.account_id, region, i, json.loads(a), n, v, now) for i, a, n, v in rows]
 
     # ------------------------------------------------------------------ jobs
     def _history_pending(self) -> bool:

@@ -51,6 +51,19 @@ class IAMService(UserHandlers, RoleHandlers, PolicyHandlers, KeyHandlers, MFAHan
         self.lab.hub.subscribe("api_call", self._on_api_call)
         self.lab.add_key_resolver(self.principal_for_key)
         self.lab.add_flusher(self.flush_last_used)
+        # AWS Config's recorder takes an inventory of existing IAM resources (global, recorded in us-east-1)
+        from . import iam_config
+        self.lab.hub.subscribe("resource_inventory", lambda fact: fact["region"] != self.global_region or fact[
+            "collect"].extend({**f, "region": fact["region"], "account_id": fact["account_id"], "time": fact["time"]}
+                              for f in [*(iam_config.user_fact(self.lab.db, n, "created") for (n,) in self.lab.db.execute(
+                                  "SELECT user_name FROM iam_users ORDER BY 1").fetchall()),
+                                  *(iam_config.group_fact(self.lab.db, n, "created") for (n,) in self.lab.db.execute(
+                                      "SELECT group_name FROM iam_groups ORDER BY 1").fetchall()),
+                                  *(iam_config.role_fact(self.lab.db, n, "created") for (n,) in self.lab.db.execute(
+                                      "SELECT role_name FROM iam_roles ORDER BY 1").fetchall()),
+                                  *(iam_config.policy_fact(self.lab.db, a, "created") for (a,) in self.lab.db.execute(
+                                      "SELECT arn FROM iam_policies WHERE NOT aws_managed ORDER BY 1").fetchall())]
+                              if f is not None))
 
     def tables(self) -> dict[str, str]:
         return dict(iam_store.TABLES)

@@ -49,6 +49,13 @@ class S3Service(BucketSettingHandlers, ObjectHandlers, ListHandlers, Service):
         self.metrics = DailyStorageMetrics(self.lab.db, self.lab.hub, self.lab.account_id, self.lab.start)
         self.lab.scheduler.keep_up("s3-daily-storage-metrics", self.metrics.run)
         self._seq = self.lab.db.execute("SELECT coalesce(max(seq), 0) FROM s3_objects").fetchone()[0]
+        # AWS Config's recorder takes an inventory of existing buckets when it starts
+        from .s3_config import bucket_fact
+        self.lab.hub.subscribe("resource_inventory", lambda fact: fact["collect"].extend(
+            {**bucket_fact(s3_store.Bucket(row), fact["account_id"], "created"), "account_id": fact["account_id"],
+             "time": fact["time"]} for row in self.lab.db.execute(
+                f"SELECT {s3_store.BUCKET_COLUMNS} FROM s3_buckets WHERE region = ? ORDER BY name",
+                [fact["region"]]).fetchall()))
 
     def next_seq(self) -> int:
         """The order in which object versions were written (kept in memory: gaps after a failed

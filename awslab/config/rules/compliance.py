@@ -66,10 +66,14 @@ def _relation(name: str) -> str:
     return name
 
 
-def current_results_sql(evaluations: str = "config_evaluations") -> str:
-    """SQL for the current result of every (rule, resource): its latest evaluation."""
+def current_results_sql(evaluations: str = "config_evaluations", scoped: bool = False) -> str:
+    """SQL for the current result of every (rule, resource): its latest evaluation.
+
+    ``scoped`` keeps one account and Region (parameters ``$scope_account`` and ``$scope_region``).
+    """
+    where = "\nWHERE account_id = $scope_account AND region = $scope_region" if scoped else ""
     return f"""SELECT *
-FROM {_relation(evaluations)}
+FROM {_relation(evaluations)}{where}
 QUALIFY row_number() OVER (
     PARTITION BY config_rule_name, resource_type, resource_id
     ORDER BY ordering_timestamp DESC, result_recorded_time DESC NULLS LAST
@@ -90,9 +94,14 @@ def _compliance(compliance_type: str, non_compliant: int, cap: int) -> dict[str,
     return out
 
 
-def _rule_rows(db: Any, rule_names: Sequence[str], evaluations: str) -> list[tuple[str, str, int]]:
+def _scope_params(scope: tuple[str, str] | None) -> dict[str, str]:
+    return {} if scope is None else {"scope_account": scope[0], "scope_region": scope[1]}
+
+
+def _rule_rows(db: Any, rule_names: Sequence[str], evaluations: str,
+               scope: tuple[str, str] | None = None) -> list[tuple[str, str, int]]:
     sql = f"""WITH current AS (
-{current_results_sql(evaluations)}
+{current_results_sql(evaluations, scope is not None)}
 ),
 rules AS (SELECT DISTINCT unnest($rule_names::VARCHAR[]) AS config_rule_name)
 SELECT r.config_rule_name,
@@ -101,7 +110,7 @@ FROM rules AS r
 LEFT JOIN current AS c ON c.config_rule_name = r.config_rule_name
 GROUP BY r.config_rule_name
 ORDER BY r.config_rule_name"""
-    return db.execute(sql, {"rule_names": list(rule_names)}).fetchall()
+    return db.execute(sql, {"rule_names": list(rule_names), **_scope_params(scope)}).fetchall()
 
 
 def compliance_by_config_rule(
@@ -110,10 +119,14 @@ def compliance_by_config_rule(
     *,
     evaluations: str = "config_evaluations",
     compliance_types: Sequence[str] | None = None,
+    scope: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """DescribeComplianceByConfigRule's ComplianceByConfigRules for the given (existing) rules."""
+    """DescribeComplianceByConfigRule's ComplianceByConfigRules for the given (existing) rules.
+
+    ``scope`` (account id, Region) limits the roll-up to one account and Region's evaluations.
+    """
     out = []
-    for name, compliance_type, non_compliant in _rule_rows(db, rule_names, evaluations):
+    for name, compliance_type, non_compliant in _rule_rows(db, rule_names, evaluations, scope):
         if compliance_types and compliance_type not in compliance_types:
             continue
         compliance = _compliance(compliance_type, non_compliant, MAX_RESOURCES_COUNTED)
@@ -127,8 +140,9 @@ def _resource_rows(
     rule_names: Sequence[str] | None,
     resource_type: str | None,
     resource_id: str | None,
+    scope: tuple[str, str] | None = None,
 ) -> list[tuple[str, str, str, int]]:
-    filters, params = [], {}
+    filters, params = [], dict(_scope_params(scope))
     if rule_names is not None:
         filters.append("c.config_rule_name IN (SELECT unnest($rule_names::VARCHAR[]))")
         params["rule_names"] = list(rule_names)
@@ -140,7 +154,7 @@ def _resource_rows(
         params["resource_id"] = resource_id
     where = ("WHERE " + " AND ".join(filters)) if filters else ""
     sql = f"""WITH current AS (
-{current_results_sql(evaluations)}
+{current_results_sql(evaluations, scope is not None)}
 )
 SELECT c.resource_type, c.resource_id,
     {_ROLL_UP_SQL}
@@ -159,13 +173,14 @@ def compliance_by_resource(
     resource_type: str | None = None,
     resource_id: str | None = None,
     compliance_types: Sequence[str] | None = None,
+    scope: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """DescribeComplianceByResource's ComplianceByResources for the evaluated resources.
 
     ``rule_names`` limits the roll-up to rules that still exist.
     """
     out = []
-    rows = _resource_rows(db, evaluations, rule_names, resource_type, resource_id)
+    rows = _resource_rows(db, evaluations, rule_names, resource_type, resource_id, scope)
     for rtype, rid, compliance_type, non_compliant in rows:
         if compliance_types and compliance_type not in compliance_types:
             continue
@@ -183,10 +198,11 @@ def _summary(compliant: int, non_compliant: int, cap: int, now: datetime) -> dic
 
 
 def compliance_summary_by_config_rule(
-    db: Any, rule_names: Sequence[str], now: datetime, *, evaluations: str = "config_evaluations"
+    db: Any, rule_names: Sequence[str], now: datetime, *, evaluations: str = "config_evaluations",
+    scope: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """GetComplianceSummaryByConfigRule's ComplianceSummary: rules compliant and not, up to 25."""
-    types = [compliance_type for _, compliance_type, _ in _rule_rows(db, rule_names, evaluations)]
+    types = [compliance_type for _, compliance_type, _ in _rule_rows(db, rule_names, evaluations, scope)]
     return _summary(types.count(COMPLIANT), types.count(NON_COMPLIANT), MAX_RULES_COUNTED, now)
 
 
@@ -197,12 +213,13 @@ def compliance_summary_by_resource_type(
     *,
     evaluations: str = "config_evaluations",
     rule_names: Sequence[str] | None = None,
+    scope: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """GetComplianceSummaryByResourceType's ComplianceSummariesByResourceType, up to 100 each.
 
     Without ``resource_types`` there is one summary over all resources and no ResourceType.
     """
-    rows = _resource_rows(db, evaluations, rule_names, None, None)
+    rows = _resource_rows(db, evaluations, rule_names, None, None, scope)
     if not resource_types:
         types = [compliance_type for _, _, compliance_type, _ in rows]
         summary = _summary(types.count(COMPLIANT), types.count(NON_COMPLIANT), MAX_RESOURCES_COUNTED, now)
