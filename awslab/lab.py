@@ -316,6 +316,13 @@ class Lab:
         AWS::SSM::ManagedInstanceInventory)."""
         self.service_for("config").enable_inventory(instance_id, applications, **options)
 
+    def replay_trail(self, events: Any, **options: Any):
+        """Replay exported CloudTrail events (``awslab.trail.load(...)``) in time order on the lab clock
+        into a trail's CloudWatch Logs group and the default EventBridge bus; see awslab.replay."""
+        from .replay import replay_trail
+
+        return replay_trail(self, events, **options)
+
     def inbox(self, address: str | None = None) -> list[dict[str, Any]]:
         """Emails SNS delivered (to ``address``, or to everyone), oldest first."""
         return self.service_for("sns").inbox(address)
