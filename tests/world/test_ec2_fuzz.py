@@ -9,8 +9,6 @@ from __future__ import annotations
 import ipaddress
 import os
 
-import botocore.loaders
-import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +22,6 @@ from awslab.world.workload import PROFILES, parse_workload_tag
 
 os.environ["AWSLAB_STRICT"] = "1"
 
-_MODELS = botocore.loaders.create_loader()
 FUZZ = settings(max_examples=40, deadline=None)
 FUZZ_API = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -36,18 +33,7 @@ cidr_like = st.one_of(
 
 
 def new_lab(**kw) -> Lab:
-    """A lab whose botocore session reads service models through one shared loader."""
-    original = botocore.session.get_session
-
-    def get_session(env_vars=None):
-        session = original(env_vars)
-        session.register_component("data_loader", _MODELS)
-        return session
-    botocore.session.get_session = get_session
-    try:
-        return Lab(**{"start": "2026-01-01T00:00:00Z", **kw})
-    finally:
-        botocore.session.get_session = original
+    return Lab(**{"start": "2026-01-01T00:00:00Z", **kw})
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta, timezone
 
-import botocore.loaders
-import botocore.session
 import pytest
 
 from awslab import Lab
@@ -19,23 +17,8 @@ from awslab.world.workload import Workload, parse_workload_tag
 
 os.environ["AWSLAB_STRICT"] = "1"
 
-_MODELS = botocore.loaders.create_loader()
-
-
 def new_lab(**kw) -> Lab:
-    """A lab whose botocore session reads service models through one shared loader: parsing the
-    EC2 model again for every test would dominate the suite's run time."""
-    original = botocore.session.get_session
-
-    def get_session(env_vars=None):
-        session = original(env_vars)
-        session.register_component("data_loader", _MODELS)
-        return session
-    botocore.session.get_session = get_session
-    try:
-        return Lab(**{"start": "2026-01-01T00:00:00Z", **kw})
-    finally:
-        botocore.session.get_session = original
+    return Lab(**{"start": "2026-01-01T00:00:00Z", **kw})
 
 AMI = "ami-0a1b2c3d4e5f60001"
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
