@@ -7,29 +7,10 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from awslab import gateway
 from awslab.identity import Principal
-from awslab.service import Service
 from awslab.world.iam_records import java_time
 
 ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def amended(monkeypatch):
-    """Apply the services' ``amend_record`` to CloudTrail records until the lab core does it itself."""
-    if hasattr(Service, "amend_record"):
-        return
-    original = gateway.cloudtrail_record
-
-    def cloudtrail_record(call, **kw):
-        record = original(call, **kw)
-        service = call.lab.service_for(call.service)
-        if service is not None and hasattr(service, "amend_record"):
-            service.amend_record(call, record, kw.get("response"), kw.get("error"))
-        return record
-
-    monkeypatch.setattr(gateway, "cloudtrail_record", cloudtrail_record)
 
 
 def record_of(lab, name: str) -> dict:
@@ -37,7 +18,7 @@ def record_of(lab, name: str) -> dict:
                               [name]).fetchall()[-1][0])
 
 
-def test_iam_is_global_and_logged_in_us_east_1(lab, amended):
+def test_iam_is_global_and_logged_in_us_east_1(lab):
     """IAM calls from any region are logged in us-east-1 with eventSource iam.amazonaws.com.
     https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html"""
     lab.client("iam", region_name="eu-west-1").create_user(UserName="alice")
@@ -49,7 +30,7 @@ def test_iam_is_global_and_logged_in_us_east_1(lab, amended):
     assert record_of(lab, "GetUser")["readOnly"] is True
 
 
-def test_iam_errors_carry_the_exception_suffix(lab, amended):
+def test_iam_errors_carry_the_exception_suffix(lab):
     """IAM writes NoSuchEntityException in CloudTrail where boto3 shows NoSuchEntity (real logs)."""
     with pytest.raises(ClientError):
         lab.client("iam").get_role(RoleName="ghost")
@@ -58,7 +39,7 @@ def test_iam_errors_carry_the_exception_suffix(lab, amended):
     assert record["errorMessage"] == "The role with name ghost cannot be found."
 
 
-def test_secrets_are_never_logged(lab, amended):
+def test_secrets_are_never_logged(lab):
     """No secret access key in CreateAccessKey's responseElements, no password in requestParameters."""
     iam = lab.client("iam")
     iam.create_user(UserName="alice")
@@ -72,7 +53,7 @@ def test_secrets_are_never_logged(lab, amended):
     assert profile["requestParameters"] == {"userName": "alice"}
 
 
-def test_assume_role_record(lab, amended):
+def test_assume_role_record(lab):
     """AssumeRole is read-only, names the role in resources, logs credentials without the secret
     and with STS's expiration format (real records: shared datasets)."""
     iam = lab.client("iam")

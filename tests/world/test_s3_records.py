@@ -7,25 +7,6 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from awslab import gateway
-from awslab.service import Service
-
-
-@pytest.fixture
-def amended(monkeypatch):
-    """Apply the services' ``amend_record`` to CloudTrail records until the lab core does it itself."""
-    if hasattr(Service, "amend_record"):
-        return
-    original = gateway.cloudtrail_record
-
-    def cloudtrail_record(call, **kw):
-        record = original(call, **kw)
-        service = call.lab.service_for(call.service)
-        if service is not None and hasattr(service, "amend_record"):
-            service.amend_record(call, record, kw.get("response"), kw.get("error"))
-        return record
-
-    monkeypatch.setattr(gateway, "cloudtrail_record", cloudtrail_record)
 
 
 def records(lab, where: str = "true") -> list[dict]:
@@ -39,7 +20,7 @@ def by_name(lab, name: str) -> dict:
     return found[-1]
 
 
-def test_object_calls_are_data_events(lab, amended):
+def test_object_calls_are_data_events(lab):
     """Object-level calls are Data events with the object and bucket in ``resources``; bucket calls
     are Management events. https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-s3-info.html"""
     s3 = lab.client("s3")
@@ -65,7 +46,7 @@ def test_object_calls_are_data_events(lab, amended):
     assert create["resources"][0]["type"] == "AWS::S3::Bucket"
 
 
-def test_bucket_configuration_calls_in_s3s_words(lab, amended):
+def test_bucket_configuration_calls_in_s3s_words(lab):
     """PutPublicAccessBlock is logged as PutBucketPublicAccessBlock; requestParameters carry the
     sub-resource and the configuration. (Real records: shared datasets, invictus-ir.)"""
     s3 = lab.client("s3")
@@ -88,7 +69,7 @@ def test_bucket_configuration_calls_in_s3s_words(lab, amended):
     assert tagging["requestParameters"] == {**tagging["requestParameters"], "bucketName": "configured", "tagging": ""}
 
 
-def test_calls_are_logged_in_the_buckets_region(lab, amended):
+def test_calls_are_logged_in_the_buckets_region(lab):
     """A us-east-1 client working on a eu-west-1 bucket is logged in eu-west-1; a HeadObject that
     botocore reports as "404" is logged with S3's own NoSuchKey."""
     s3 = lab.client("s3")
@@ -101,7 +82,7 @@ def test_calls_are_logged_in_the_buckets_region(lab, amended):
     assert head["errorCode"] == "NoSuchKey" and head["eventCategory"] == "Data"
 
 
-def test_service_principal_delivery_is_recorded_as_the_service(lab, amended):
+def test_service_principal_delivery_is_recorded_as_the_service(lab):
     """AWS service calls carry ``userIdentity.type`` AWSService and ``invokedBy``."""
     s3 = lab.client("s3")
     s3.create_bucket(Bucket="delivery")
