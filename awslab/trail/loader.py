@@ -2,25 +2,26 @@
 
 The path of every file is read first (awslab.trail.keys): digests and other objects are skipped
 and files outside the time, account and region filters are pruned before a byte is parsed. The
-rest is read in chunks of about 16 MB on disk, each chunk one transaction of three statements,
-all parsing done by DuckDB's JSON reader (``read_json_objects`` then ``json_transform``):
+rest is read in chunks of about 32 MB on disk, all parsing done by DuckDB's JSON reader:
 
-1. every top-level JSON value of every file becomes one row of ``_trail_values``: its shape
-   (a ``{"Records": [...]}`` log file or console export, a LookupEvents response or one of its
-   events, a CloudTrail Lake result, a JSON array of records, a single record, a digest, …)
-   and the list of items it holds;
-2. the items are unnested with their position in the file, LookupEvents envelopes unwrapped
-   (``CloudTrailEvent`` is the record as a JSON *string*), Lake rows renamed to record fields,
-   and normalised into ``cloudtrail_events`` (awslab.records);
-3. items that are not records (a number, a string, an invalid ``CloudTrailEvent``) go to
-   ``load_errors`` with file, position and reason.
+* **Log files** (named as CloudTrail names them: the bulk of any trail) are streamed: one
+  statement per chunk reads them with ``read_json_objects``, unnests each ``Records`` array with
+  its positions and normalises it into the table, in parallel file by file, just as a bare
+  DuckDB query would. A cheap count per file then checks what went in: items that were not
+  objects move to ``load_errors``; a file that yielded nothing is looked at the careful way.
+* **Everything else** (exports, JSON Lines, LookupEvents output, Lake results, and any chunk
+  whose streaming failed) goes the careful way: each top-level JSON value of each file becomes a
+  row of ``_trail_values`` with its shape and items (awslab.trail.shapes), LookupEvents envelopes
+  are unwrapped (``CloudTrailEvent`` is the record as a JSON *string*), Lake rows renamed to
+  record fields, records normalised, and items that are not records rejected, with their
+  position, to ``load_errors``; one transaction per chunk.
 
 When a chunk fails (a truncated .gz, a file that is not JSON, an object larger than the reader's
-buffer), it is rolled back and the bad file is found from DuckDB's message (or by halving the
-chunk), the good files are loaded again, and the bad one is dealt with alone: read with a larger
-buffer, read as plain text when a ``.gz`` name lies, or salvaged (JSON Lines line by line; the
-complete records before the damage of a cut-short ``{"Records": [...]}``), so that nothing that
-could be read is lost and every problem is a row of ``load_errors``.
+buffer), the bad file is found from DuckDB's message (or by halving the chunk), the good files are
+loaded again, and the bad one is dealt with alone: read with a larger buffer, read as plain text
+when a ``.gz`` name lies, or salvaged (JSON Lines line by line; the complete records before the
+damage of a cut-short ``{"Records": [...]}``, awslab.trail.salvage), so that nothing that could be
+read is lost and every problem is a row of ``load_errors``.
 
 Formats: https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html,
 https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html,
