@@ -38,6 +38,8 @@ test-notebooks: setup
 
 docs: setup
 	$(BIN)/python -m awslab.tables_doc > docs/tables.md
+	$(BIN)/python -m awslab.trail.docs docs/trail.md
+	$(BIN)/python tools/benchmarks_doc.py
 
 benchmarks: setup
 	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
