@@ -154,6 +154,14 @@ class AutoScalingService(Service):
                                           "name = ?", [call.region, config]).fetchone():
             raise AWSError("ValidationError", f"Launch configuration name not found - Launch configuration {config} "
                            "not found")
+        if template:
+            lookup = {k: [v] for k, v in (("LaunchTemplateIds", template.get("LaunchTemplateId")),
+                                          ("LaunchTemplateNames", template.get("LaunchTemplateName"))) if v}
+            try:
+                self.lab.service_client("ec2", SERVICE, call.region).describe_launch_templates(**lookup)
+            except ClientError as error:
+                raise AWSError("ValidationError", "You must use a valid fully-formed launch template. "
+                               + error.response["Error"]["Message"]) from error
         low, high = params["MinSize"], params["MaxSize"]
         desired = params.get("DesiredCapacity", low)
         if low > high:

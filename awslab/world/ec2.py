@@ -23,6 +23,7 @@ from .ec2_common import (IdAllocator, apply_filters, check_ids, check_tags, eni_
                          volume_not_found, vpc_not_found)
 from .ec2_config import ConfigMixin
 from .ec2_instance_view import InstanceViewMixin
+from .ec2_templates import LaunchTemplatesMixin
 from .ec2_instances import InstancesMixin
 from .ec2_network import NetworkMixin
 from .ec2_security_groups import SecurityGroupsMixin
@@ -38,7 +39,7 @@ _RESOURCE_TYPES = {
 }
 
 
-class Ec2Service(InstancesMixin, InstanceViewMixin, NetworkMixin, SecurityGroupsMixin, VolumesMixin,
+class Ec2Service(LaunchTemplatesMixin, InstancesMixin, InstanceViewMixin, NetworkMixin, SecurityGroupsMixin, VolumesMixin,
                  AddressesMixin, ConfigMixin, WorkloadMixin, Service):
     """EC2, answering the boto3 ``ec2`` client."""
 

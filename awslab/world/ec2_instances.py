@@ -36,6 +36,7 @@ class InstancesMixin:
 
     # ------------------------------------------------------------------ launching
     def run_instances(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        params = self._with_launch_template(call, params)
         low, high = params["MinCount"], params["MaxCount"]
         if low < 1:
             raise invalid_value(f"Value ({low}) for parameter minCount is invalid. Expected a positive integer.")

@@ -71,6 +71,9 @@ CREATE_TABLES = [
     """CREATE TABLE IF NOT EXISTS ec2_volume_attachments (
         volume_id VARCHAR NOT NULL, instance_id VARCHAR NOT NULL, device VARCHAR NOT NULL,
         attach_time TIMESTAMPTZ NOT NULL, delete_on_termination BOOLEAN NOT NULL, detached_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS ec2_launch_templates (
+        region VARCHAR NOT NULL, account_id VARCHAR NOT NULL, template_id VARCHAR NOT NULL, name VARCHAR NOT NULL,
+        data JSON NOT NULL, created TIMESTAMPTZ NOT NULL, created_by VARCHAR, PRIMARY KEY (template_id))""",
     """CREATE TABLE IF NOT EXISTS ec2_addresses (
         allocation_id VARCHAR PRIMARY KEY, region VARCHAR NOT NULL, account_id VARCHAR NOT NULL,
         public_ip VARCHAR NOT NULL, association_id VARCHAR, instance_id VARCHAR, eni_id VARCHAR,
@@ -105,6 +108,7 @@ TABLES = {
     "ec2_volumes": "EBS volumes (deleted_at set once deleted)",
     "ec2_volume_attachments": "volume attachments (detached_at set once detached)",
     "ec2_addresses": "Elastic IP addresses and their association",
+    "ec2_launch_templates": "launch templates (version 1): what RunInstances and Auto Scaling groups launch from",
     "ec2_workloads": "the seeded workload model of each instance, as set over time (drives AWS/EC2 and AWS/EBS)",
     "ec2_scheduled_changes": "resource changes due later on the clock (an instance reaching running), "
                              "published when the clock gets there",

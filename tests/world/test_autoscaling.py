@@ -74,3 +74,36 @@ def test_capacity_bounds_and_errors(lab, group):
     assert raised.value.response["Error"]["Code"] == "ResourceInUse"
     asg.delete_auto_scaling_group(AutoScalingGroupName=group, ForceDelete=True)
     assert asg.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+
+
+def test_group_from_a_launch_template(lab):
+    """https://docs.aws.amazon.com/autoscaling/ec2/userguide/create-asg-launch-template.html"""
+    ec2, asg = lab.client("ec2"), lab.client("autoscaling")
+    template = ec2.create_launch_template(LaunchTemplateName="web-template", LaunchTemplateData={
+        "ImageId": "ami-0abcdef1234567890", "InstanceType": "t3.small", "Monitoring": {"Enabled": True}})["LaunchTemplate"]
+    assert template["LaunchTemplateId"].startswith("lt-") and template["LatestVersionNumber"] == 1
+    asg.create_auto_scaling_group(AutoScalingGroupName="from-template", MinSize=1, MaxSize=3, DesiredCapacity=2,
+                                  LaunchTemplate={"LaunchTemplateName": "web-template", "Version": "$Latest"},
+                                  AvailabilityZones=["us-east-1a"])
+    lab.advance(minutes=1)
+    ids = [i["InstanceId"] for i in instances(lab, "from-template")]
+    launched = lab.client("ec2").describe_instances(InstanceIds=ids)["Reservations"]
+    assert {i["InstanceType"] for r in launched for i in r["Instances"]} == {"t3.small"}
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        asg.create_auto_scaling_group(AutoScalingGroupName="bad", MinSize=1, MaxSize=1,
+                                      LaunchTemplate={"LaunchTemplateName": "missing-template"})
+    assert raised.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_run_instances_from_a_template_with_an_override(lab):
+    ec2 = lab.client("ec2")
+    ec2.create_launch_template(LaunchTemplateName="base", LaunchTemplateData={
+        "ImageId": "ami-0abcdef1234567890", "InstanceType": "t3.micro"})
+    instance = ec2.run_instances(LaunchTemplate={"LaunchTemplateName": "base"}, InstanceType="t3.large",
+                                 MinCount=1, MaxCount=1)["Instances"][0]
+    assert instance["InstanceType"] == "t3.large" and instance["ImageId"] == "ami-0abcdef1234567890"
+    versions = ec2.describe_launch_template_versions(LaunchTemplateName="base")["LaunchTemplateVersions"]
+    assert versions[0]["LaunchTemplateData"]["InstanceType"] == "t3.micro"
+    ec2.delete_launch_template(LaunchTemplateName="base")
+    with pytest.raises(botocore.exceptions.ClientError):
+        ec2.describe_launch_templates(LaunchTemplateNames=["base"])
