@@ -577,38 +577,3 @@ def _culprit(message: str, paths: list[str]) -> str | None:
 def _position(message: str) -> str:
     match = re.search(r"at byte (\d+) in record/value (\d+)", message)
     return f"value {match[2]}, byte {match[1]}" if match else "file"
-
-
-# --- helpers ---------------------------------------------------------------------------------------
-
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> list[tuple]:
-    """Execute and fetch, so no result is left open on the connection (DuckDB 2 refuses the next
-    statement on a connection with an unfinished result)."""
-    return con.execute(sql, params).fetchall()
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def _merge_formats(old: str | None, new: str | None) -> str | None:
-    parts = sorted({*(old or "").split(","), *(new or "").split(",")} - {""})
-    return ",".join(parts) or None
-
-
-def _first_line(message: str) -> str:
-    return message.strip().splitlines()[0] if message.strip() else message
-
-
-def _culprit(message: str, paths: list[str]) -> str | None:
-    """The path DuckDB's error names (the longest, so a.json does not shadow a.json.gz)."""
-    named = [path for path in paths if path in message]
-    return max(named, key=len) if named else None
-
-
-def _position(message: str) -> str:
-    match = re.search(r"at byte (\d+) in record/value (\d+)", message)
-    return f"value {match[2]}, byte {match[1]}" if match else "file"
