@@ -1,11 +1,14 @@
 """AWS Config at scale: record 10,000 resources with one change each, then evaluate 25 managed rules.
 
 Recording goes through the recorder path: synthetic ``resource_changed`` facts published on the
-lab's hub in batches (one transaction per batch), exactly as the world's services publish them.
+lab's hub in batches of 1,000 (one transaction and one hub delivery per batch, as the facts of one
+API call are delivered), exactly as the world's services publish them.
 Evaluation goes through StartConfigRulesEvaluation (each rule reads the current items from
 ``config_items`` and records its results in one SQL batch). The baseline, measured in the same
 run, is the same managed-rule logic called once per item in a plain Python loop over the same
 items, keeping results in a dict: the floor for any engine that runs the rules' Python logic.
+Recording has its own baseline, also in the same run: the first ``ONE_AT_A_TIME`` resources recorded
+in a second lab with every fact delivered on its own (as a lab without batched delivery would).
 
 Run: .venv/bin/python benchmarks/config_rules.py [resources]
 """
@@ -18,6 +21,7 @@ import time
 from datetime import timedelta
 
 from awslab import Lab
+from awslab.config import delivery
 from awslab.config.rules.managed import MANAGED_RULES, StaticRuleContext
 
 RULES = [
@@ -32,6 +36,7 @@ RULES = [
 PARAMETERS = {"DESIRED_INSTANCE_TYPE": {"instanceType": "t3.micro"}, "APPROVED_AMIS_BY_ID": {"amiIds": "ami-12345678"},
               "REQUIRED_TAGS": {"tag1Key": "CostCenter"}}
 BATCH = 1000
+ONE_AT_A_TIME = 1000
 
 
 def fact(n: int, status: str, lab: Lab) -> dict:
@@ -69,26 +74,43 @@ def fact(n: int, status: str, lab: Lab) -> dict:
                                                    "blockPublicPolicy": True, "restrictPublicBuckets": n % 9 != 0}}}
 
 
-def main(resources: int = 10_000) -> None:
+def recording_lab() -> Lab:
+    """A lab whose recorder records everything into a delivery channel's bucket."""
     lab = Lab(start="2026-01-01T00:00:00Z")
     cfg = lab.client("config")
     s3 = lab.client("s3")
     s3.create_bucket(Bucket="config-bench-bucket")
-    from awslab.config import delivery
     s3.put_bucket_policy(Bucket="config-bench-bucket",
                          Policy=json.dumps(delivery.bucket_policy("config-bench-bucket", lab.account_id)))
     cfg.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": "arn:aws:iam::123456789012:role/c"})
     cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-bench-bucket"})
     cfg.start_configuration_recorder(ConfigurationRecorderName="default")
+    return lab
 
-    started = time.perf_counter()
+
+def record(lab: Lab, resources: int, batch: int) -> None:
+    """Create ``resources`` resources, then change each once, ``batch`` facts per hub delivery."""
     for status in ("created", "updated"):
         for first in range(0, resources, BATCH):
             with lab.transaction():
-                for n in range(first, min(first + BATCH, resources)):
-                    lab.hub.publish("resource_changed", fact(n, status, lab))
+                for start in range(first, min(first + BATCH, resources), batch):
+                    with lab.hub.held():
+                        for n in range(start, min(start + batch, resources)):
+                            lab.hub.publish("resource_changed", fact(n, status, lab))
         lab.advance(minutes=1)
+
+
+def main(resources: int = 10_000) -> None:
+    lab = recording_lab()
+    started = time.perf_counter()
+    record(lab, resources, BATCH)
     recorded = time.perf_counter() - started
+    sample = min(resources, ONE_AT_A_TIME)
+    single = recording_lab()
+    started = time.perf_counter()
+    record(single, sample, 1)
+    recorded_singly = time.perf_counter() - started
+    cfg = lab.client("config")
     items = lab.sql("SELECT count(*) FROM config_items").fetchall()[0][0]
 
     for identifier in RULES:
@@ -122,6 +144,9 @@ def main(resources: int = 10_000) -> None:
 
     print(f"recorded {resources} resources, one change each ({items} configuration items) in {recorded:.2f} s "
           f"({2 * resources / recorded:,.0f} items/s)")
+    print(f"baseline, {sample} resources with every fact delivered alone: {recorded_singly:.2f} s "
+          f"({2 * sample / recorded_singly:,.0f} items/s); batched is "
+          f"{(2 * resources / recorded) / (2 * sample / recorded_singly):.1f}x the rate")
     print(f"StartConfigRulesEvaluation of {len(RULES)} managed rules: {results} results in {evaluated:.2f} s")
     print(f"baseline, same rule logic in a plain Python loop: {len(baseline)} results in {loop:.2f} s")
     print(f"ratio lab/baseline for evaluation: {evaluated / loop:.2f}x")

@@ -20,6 +20,34 @@ def test_hub_delivers_in_subscription_order():
     assert seen == [("a", 1), ("b", 1)]
 
 
+def test_batch_subscribers_get_each_run_of_facts_delivered_together():
+    hub, batches, single = Hub(), [], []
+    hub.subscribe("t", lambda facts: batches.append([f["n"] for f in facts]), batch=True)
+    hub.subscribe("t", lambda f: single.append(f["n"]))
+    hub.publish("t", {"n": 0})
+    with hub.held():
+        for n in (1, 2):
+            hub.publish("t", {"n": n})
+        hub.publish("other", {"n": 3})
+        hub.publish("t", {"n": 4})
+        assert batches == [[0]]  # nothing delivered while held
+    assert batches == [[0], [1, 2], [4]]
+    assert single == [0, 1, 2, 4]
+    hub.subscribers("t")[0]({"n": 5})  # a batch subscriber asked directly gets a list of one
+    assert batches[-1] == [5]
+
+
+def test_held_facts_are_dropped_when_the_block_fails():
+    hub, seen = Hub(), []
+    hub.subscribe("t", seen.append, batch=True)
+    with pytest.raises(RuntimeError):
+        with hub.held():
+            hub.publish("t", {"n": 1})
+            raise RuntimeError("the block failed")
+    hub.publish("t", {"n": 2})
+    assert seen == [[{"n": 2}]]
+
+
 def test_facts_of_a_failed_call_are_dropped(lab, monkeypatch):
     seen = []
     lab.hub.subscribe("demo_fact", seen.append)

@@ -143,14 +143,14 @@ def _diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any
     if before is None:
         return {}
     changed: dict[str, Any] = {}
-    old_config = json.loads(before["configuration"] or "null") or {}
+    old_config = items.from_json(before["configuration"]) or {}
     new_config = after["configuration"] or {}
     for key in sorted(set(old_config) | set(new_config)):
         if old_config.get(key) != new_config.get(key):
             kind = "CREATE" if key not in old_config else "DELETE" if key not in new_config else "UPDATE"
             changed[f"Configuration.{key}"] = {"previousValue": old_config.get(key), "updatedValue": new_config.get(key),
                                                "changeType": kind}
-    old_rel = json.loads(before["relationships"] or "[]")
+    old_rel = items.from_json(before["relationships"]) or []
     new_rel = after["relationships"] or []
     for index, relation in enumerate(r for r in new_rel if r not in old_rel):
         changed[f"Relationships.{index}"] = {"previousValue": None, "updatedValue": relation, "changeType": "CREATE"}
@@ -160,8 +160,12 @@ def _diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any
     return changed
 
 
-def announce(lab: "Lab", region: str, row: dict[str, Any], before: dict[str, Any] | None, now: datetime) -> None:
-    """Tell SNS subscribers and the hub (EventBridge) about a new configuration item."""
+_LOOK_UP: Any = object()
+
+
+def announce(lab: "Lab", region: str, row: dict[str, Any], before: dict[str, Any] | None, now: datetime,
+             channel: dict[str, Any] | None = _LOOK_UP) -> None:
+    """Tell SNS subscribers and the hub (rules, EventBridge) about a new configuration item."""
     change = "DELETE" if row["status"].startswith("ResourceDeleted") else "CREATE" if before is None or \
         before["status"].startswith("ResourceDeleted") else "UPDATE"
     message = {"configurationItemDiff": {"changedProperties": _diff(before, row) if change == "UPDATE" else {},
@@ -170,8 +174,9 @@ def announce(lab: "Lab", region: str, row: dict[str, Any], before: dict[str, Any
                "messageType": "ConfigurationItemChangeNotification", "recordVersion": "1.3"}
     lab.hub.publish("config_item_changed", {"message": message, "region": region, "account_id": lab.account_id,
                                             "resource_type": row["resource_type"], "resource_id": row["resource_id"],
-                                            "time": now})
-    channel = recorder.channel(lab.db, lab.account_id, region)
+                                            "time": now, "row": row})
+    if channel is _LOOK_UP:
+        channel = recorder.channel(lab.db, lab.account_id, region)
     if channel is None or not channel["sns_topic_arn"]:
         return
     verb = {"CREATE": "Created", "UPDATE": "Updated", "DELETE": "Deleted"}[change]

@@ -56,14 +56,19 @@ _JSON_COLUMNS = frozenset({"configuration", "supplementary_configuration", "tags
                            "item"})
 
 
-def latest(db, account_id: str, region: str, resource_type: str, resource_id: str) -> dict[str, Any] | None:
-    # the newest state id first, then the one row: cheaper than sorting every column of a resource's items
-    cursor = db.execute("""SELECT * FROM config_items WHERE resource_id = $id AND account_id = $account AND region = $region
-        AND resource_type = $type AND state_id = (SELECT max(state_id) FROM config_items WHERE resource_id = $id
-        AND account_id = $account AND region = $region AND resource_type = $type)""",
-                        {"id": resource_id, "account": account_id, "region": region, "type": resource_type})
-    row = cursor.fetchone()
-    return None if row is None else dict(zip([c[0] for c in cursor.description], row))
+def latest(db, keys: list[tuple[str, str, str, str]]) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """The newest item of each resource, keyed (account, region, type, id); one query for them all."""
+    if not keys:
+        return {}
+    wanted = {name: [k[i] for k in keys] for i, name in enumerate(("account", "region", "type", "id"))}
+    cursor = db.execute("""SELECT i.* FROM config_items i
+        JOIN (SELECT unnest($account) account, unnest($region) region, unnest($type) type, unnest($id) id) w
+          ON i.resource_id = w.id AND i.account_id = w.account AND i.region = w.region AND i.resource_type = w.type
+        QUALIFY row_number() OVER (PARTITION BY i.account_id, i.region, i.resource_type, i.resource_id
+                                   ORDER BY i.state_id DESC) = 1""", wanted)
+    names = [c[0] for c in cursor.description]
+    found = [dict(zip(names, r)) for r in cursor.fetchall()]
+    return {(r["account_id"], r["region"], r["resource_type"], r["resource_id"]): r for r in found}
 
 
 def _relationships(fact: dict[str, Any]) -> list[dict[str, Any]]:
@@ -78,27 +83,22 @@ def _plain(value: Any) -> Any:
 
 
 def _content(row: dict[str, Any]) -> tuple:
-    return (row["status"].startswith("ResourceDeleted"), json.loads(row["configuration"] or "null"),
-            json.loads(row["supplementary_configuration"] or "{}"), json.loads(row["relationships"] or "[]"),
-            json.loads(row["tags"] or "{}"))
+    return (row["status"].startswith("ResourceDeleted"), from_json(row["configuration"]),
+            from_json(row["supplementary_configuration"]) or {}, from_json(row["relationships"]) or [],
+            from_json(row["tags"]) or {})
 
 
 def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-_UNSET: Any = object()
-
-
-def record(db, fact: dict[str, Any], *, recorded: bool, region: str, frequency: str | None = None,
-           status: str | None = None, previous: dict[str, Any] | None = _UNSET) -> dict[str, Any] | None:
-    """Write the item for one resource change; None when nothing changed since the last item.
+def build(fact: dict[str, Any], previous: dict[str, Any] | None, *, recorded: bool, region: str,
+          frequency: str | None = None, status: str | None = None) -> dict[str, Any] | None:
+    """The item for one resource change after ``previous``; None when nothing about the resource changed.
 
     ``status`` forces ResourceDiscovered (the recorder's inventory at start).
     """
     kind = fact["status"]
-    if previous is _UNSET:
-        previous = latest(db, fact["account_id"], region, fact["resource_type"], fact["resource_id"])
     if recorded:
         first = previous is None or previous["status"].startswith("ResourceDeleted")
         status = status or ("ResourceDeleted" if kind == "deleted" else "ResourceDiscovered" if first else "OK")
@@ -126,13 +126,20 @@ def record(db, fact: dict[str, Any], *, recorded: bool, region: str, frequency: 
         "version": "1.3", "state_id": state_id, "recording_frequency": frequency,
     }
     row["item"] = notification_form(row)
-    db.execute(f"INSERT INTO config_items VALUES ({', '.join('?' * len(_COLUMNS))})",
-               [json.dumps(row[c], default=str) if c in _JSON_COLUMNS and row[c] is not None else row[c]
-                for c in _COLUMNS])
     return row
 
 
-def _loads(value: Any) -> Any:
+def insert(db, rows: list[dict[str, Any]]) -> None:
+    """Append items built by :func:`build`, in one statement."""
+    if not rows:
+        return
+    columns = {c: [json.dumps(r[c], default=str) if c in _JSON_COLUMNS and r[c] is not None else r[c] for r in rows]
+               for c in _COLUMNS}
+    db.execute(f"INSERT INTO config_items SELECT {', '.join(f'unnest(${c})' for c in _COLUMNS)}", columns)
+
+
+def from_json(value: Any) -> Any:
+    """A JSON column as Python data, whether read from the table (text) or just built (objects)."""
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -145,13 +152,13 @@ def _iso(moment: Any) -> str | None:
 def notification_form(row: dict[str, Any]) -> dict[str, Any]:
     """The item as SNS, EventBridge, rule events and delivered files spell it."""
     return {
-        "relatedEvents": _loads(row["related_events"]) or [],
+        "relatedEvents": from_json(row["related_events"]) or [],
         "relationships": [{"resourceId": r.get("resourceId"), "resourceName": r.get("resourceName"),
                            "resourceType": r["resourceType"], "name": r["relationshipName"]}
-                          for r in _loads(row["relationships"]) or []],
-        "configuration": _loads(row["configuration"]),
-        "supplementaryConfiguration": _loads(row["supplementary_configuration"]) or {},
-        "tags": _loads(row["tags"]) or {},
+                          for r in from_json(row["relationships"]) or []],
+        "configuration": from_json(row["configuration"]),
+        "supplementaryConfiguration": from_json(row["supplementary_configuration"]) or {},
+        "tags": from_json(row["tags"]) or {},
         "configurationItemVersion": row["version"],
         "configurationItemCaptureTime": _iso(row["capture_time"]),
         "configurationStateId": row["state_id"],
@@ -180,18 +187,18 @@ def api_form(row: dict[str, Any], *, base: bool = False) -> dict[str, Any]:
                         ("resourceCreationTime", "resource_creation_time")):
         if row[column] is not None:
             item[key] = row[column]
-    configuration = _loads(row["configuration"])
+    configuration = from_json(row["configuration"])
     item["configuration"] = "null" if configuration is None else json.dumps(configuration, default=str)
     item["supplementaryConfiguration"] = {k: json.dumps(v, default=str) if not isinstance(v, str) else v
-                                          for k, v in (_loads(row["supplementary_configuration"]) or {}).items()}
+                                          for k, v in (from_json(row["supplementary_configuration"]) or {}).items()}
     if row.get("recording_frequency"):
         item["recordingFrequency"] = row["recording_frequency"]
     if base:
         return item
     item["configurationItemMD5Hash"] = ""
-    item["tags"] = _loads(row["tags"]) or {}
-    item["relatedEvents"] = _loads(row["related_events"]) or []
-    item["relationships"] = [{k: v for k, v in r.items() if v is not None} for r in _loads(row["relationships"]) or []]
+    item["tags"] = from_json(row["tags"]) or {}
+    item["relatedEvents"] = from_json(row["related_events"]) or []
+    item["relationships"] = [{k: v for k, v in r.items() if v is not None} for r in from_json(row["relationships"]) or []]
     return item
 
 

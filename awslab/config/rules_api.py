@@ -106,12 +106,13 @@ class ConfigRuleOperations:
     """Rules, evaluations and compliance (a mixin of ConfigService; ``self.lab`` is the lab)."""
 
     lab: Any
+    _periodic_frequencies: tuple[datetime, set[str]] | None = None
 
     def _setup_rules(self) -> None:
         db = self.lab.db
         for statement in rules_store.CREATE:
             db.execute(statement)
-        self.lab.hub.subscribe("config_item_changed", self._on_item_changed)
+        self.lab.hub.subscribe("config_item_changed", self._on_items_changed, batch=True)
         for frequency, hours in rules_store.FREQUENCIES.items():
             self.lab.scheduler.every(f"config periodic rules {frequency}", timedelta(hours=hours),
                                      lambda instant, f=frequency: self._run_periodic(f, instant),
@@ -262,15 +263,19 @@ class ConfigRuleOperations:
             self.lab.service_client("sns", SERVICE, rule.region).publish(
                 TopicArn=channel["sns_topic_arn"], Subject=subject[:100], Message=json.dumps(message))
 
-    def _on_item_changed(self, fact: dict[str, Any]) -> None:
-        """Change-triggered rules evaluate each recorded item in their scope."""
-        region, account = fact["region"], fact["account_id"]
-        active = [r for r in rules_store.rules(self.lab.db, account, region) if r.on_change]
-        if not active:
-            return
-        row = fact.get("row") or {**self._latest_row(account, region, fact["resource_type"], fact["resource_id"])}
-        item = fact["message"]["configurationItem"]
-        tags = item.get("tags") or {}
+    def _on_items_changed(self, facts: list[dict[str, Any]]) -> None:
+        """Change-triggered rules evaluate each recorded item in their scope (rules read once per batch)."""
+        active: dict[tuple[str, str], list[Rule]] = {}
+        for fact in facts:
+            where = (fact["account_id"], fact["region"])
+            if where not in active:
+                active[where] = [r for r in rules_store.rules(self.lab.db, *where) if r.on_change]
+            if active[where]:
+                self._evaluate_change(active[where], fact)
+
+    def _evaluate_change(self, active: list[Rule], fact: dict[str, Any]) -> None:
+        row = fact["row"]
+        tags = fact["message"]["configurationItem"].get("tags") or {}
         for rule in active:
             if rule.in_scope(row["resource_type"], row["resource_id"], tags):
                 self._evaluate(rule, fact["time"], row, message=fact["message"])
@@ -289,15 +294,18 @@ class ConfigRuleOperations:
             "resource_type = ? AND resource_id = ? AND compliance_type <> 'NOT_APPLICABLE'",
             [rule.account_id, rule.region, rule.name, resource_type, resource_id]).fetchone()[0] > 0
 
-    def _latest_row(self, account: str, region: str, resource_type: str, resource_id: str) -> dict[str, Any]:
-        cursor = self.lab.db.execute("SELECT * FROM config_items WHERE account_id = ? AND region = ? AND "
-                                     "resource_type = ? AND resource_id = ? ORDER BY state_id DESC LIMIT 1",
-                                     [account, region, resource_type, resource_id])
-        return dict(zip([c[0] for c in cursor.description], cursor.fetchone()))
-
     def _has_periodic(self, frequency: str) -> bool:
-        return any(r.frequency == frequency and r.state == "ACTIVE" for region in self.lab.regions
-                   for r in rules_store.rules(self.lab.db, self.lab.account_id, region))
+        # asked by each frequency's job at every due instant: read the rules once per instant
+        cached = self._periodic_frequencies
+        if cached is None or cached[0] != self.lab.now:
+            cached = (self.lab.now, {r.frequency for region in self.lab.regions
+                                     for r in rules_store.rules(self.lab.db, self.lab.account_id, region)
+                                     if r.state == "ACTIVE" and r.frequency})
+            self._periodic_frequencies = cached
+        return frequency in cached[1]
+
+    def _rules_changed(self) -> None:
+        self._periodic_frequencies = None
 
     def _run_periodic(self, frequency: str, instant: datetime) -> None:
         for region in self.lab.regions:
@@ -307,6 +315,7 @@ class ConfigRuleOperations:
 
     # ------------------------------------------------------------------ rules API
     def put_config_rule(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        self._rules_changed()
         spec = rules_store.validate(params["ConfigRule"], lambda arn: self._lambda_exists(call.region, arn))
         name = spec["ConfigRuleName"]
         existing = call.db.execute("SELECT state FROM config_rules WHERE account_id = ? AND region = ? AND name = ?",
@@ -346,6 +355,7 @@ class ConfigRuleOperations:
         return _page(shown, params, "ConfigRules", default=25)
 
     def delete_config_rule(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        self._rules_changed()
         name = params["ConfigRuleName"]
         rules_store.get(call.db, call.account_id, call.region, name)
         if call.db.execute("SELECT count(*) FROM config_remediations WHERE account_id = ? AND region = ? AND "

@@ -33,11 +33,15 @@ class ConfigService(ConfigRuleOperations, RemediationOperations, Service):
         db.execute(items.CREATE_INDEX)
         for statement in recorder.CREATE:
             db.execute(statement)
-        self.lab.hub.subscribe("resource_changed", self._on_resource_changed)
+        self.lab.hub.subscribe("resource_changed", self._on_resources_changed, batch=True)
         self.lab.scheduler.every("config history delivery", delivery.HISTORY_INTERVAL, self._deliver_history,
                                  is_active=self._history_pending, order=60)
-        self.lab.scheduler.every("config snapshot delivery", timedelta(hours=1), self._deliver_snapshots,
-                                 is_active=self._any_snapshot_frequency, order=61)
+        # periodic snapshots fall on the UTC grid of their frequency (every 24 h at 00:00, …), whatever
+        # on-demand snapshots were delivered in between: AWS does not say where its grid lies
+        for frequency, hours in recorder.FREQUENCIES.items():
+            self.lab.scheduler.every(f"config snapshot delivery {frequency}", timedelta(hours=hours),
+                                     lambda instant, f=frequency: self._deliver_snapshots(f, instant),
+                                     is_active=lambda f=frequency: self._snapshot_frequency_in_use(f), order=61)
         db.execute(CREATE_INVENTORIES)
         self._setup_rules()
         self._setup_remediation()
@@ -62,21 +66,35 @@ class ConfigService(ConfigRuleOperations, RemediationOperations, Service):
         found = recorder.get(self.lab.db, self.lab.account_id, region)
         return found if found and found["recording"] else None
 
-    def _record(self, fact: dict[str, Any], region: str, rec: dict[str, Any], status: str | None = None) -> None:
-        group = rec["recording_group"]
-        recorded = recorder.records_type(group, fact["resource_type"])
-        before = items.latest(self.lab.db, fact["account_id"], region, fact["resource_type"], fact["resource_id"])
-        frequency = recorder.frequency_of(rec["recording_mode"], fact["resource_type"])
-        row = items.record(self.lab.db, fact, recorded=recorded, region=region,
-                           frequency="DAILY" if frequency == "DAILY" else None, status=status, previous=before)
-        if row is not None and recorded:
-            delivery.announce(self.lab, region, row, before, fact["time"])
+    def _record(self, facts: list[dict[str, Any]], region: str, rec: dict[str, Any],
+                status: str | None = None) -> None:
+        """Record a run of resource changes in one region: one read of the resources' latest items,
+        one insert, then the announcements (batched on the hub, so rules see them together)."""
+        group, mode = rec["recording_group"], rec["recording_mode"]
+        latest = items.latest(self.lab.db, list({(f["account_id"], region, f["resource_type"], f["resource_id"])
+                                                 for f in facts}))
+        written: list[tuple[dict[str, Any], dict[str, Any] | None, bool]] = []
+        for fact in facts:
+            key = (fact["account_id"], region, fact["resource_type"], fact["resource_id"])
+            recorded = recorder.records_type(group, fact["resource_type"])
+            frequency = recorder.frequency_of(mode, fact["resource_type"])
+            row = items.build(fact, latest.get(key), recorded=recorded, region=region,
+                              frequency="DAILY" if frequency == "DAILY" else None, status=status)
+            if row is not None:
+                written.append((row, latest.get(key), recorded))
+                latest[key] = row
+        items.insert(self.lab.db, [row for row, _, _ in written])
+        channel = recorder.channel(self.lab.db, self.lab.account_id, region)
+        with self.lab.hub.held():
+            for row, before, recorded in written:
+                if recorded:
+                    delivery.announce(self.lab, region, row, before, row["capture_time"], channel)
 
-    def _on_resource_changed(self, fact: dict[str, Any]) -> None:
-        region = fact["region"]
-        rec = self._recording_in(region)
-        if rec is not None:
-            self._record(fact, region, rec)
+    def _on_resources_changed(self, facts: list[dict[str, Any]]) -> None:
+        for region in dict.fromkeys(f["region"] for f in facts):
+            rec = self._recording_in(region)
+            if rec is not None:
+                self._record([f for f in facts if f["region"] == region], region, rec)
 
     def _discover(self, region: str, now: datetime) -> None:
         """On start, Config takes an inventory of the resources in scope (ResourceDiscovered items)."""
@@ -87,9 +105,8 @@ class ConfigService(ConfigRuleOperations, RemediationOperations, Service):
         for subscriber in self.lab.hub.subscribers("resource_inventory"):
             subscriber(inventory)
         collected.extend(self._inventories(region, now))
-        for fact in collected:
-            fact = {**fact, "time": now, "status": "created", "event_id": None}
-            self._record(fact, region, rec, status="ResourceDiscovered")
+        self._record([{**fact, "time": now, "status": "created", "event_id": None} for fact in collected], region, rec,
+                     status="ResourceDiscovered")
 
     # ------------------------------------------------------------------ recorder and channel API
     def put_configuration_recorder(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -329,7 +346,7 @@ class ConfigService(ConfigRuleOperations, RemediationOperations, Service):
                                  platform_name, platform_version, self.lab.now])
             fact = self._inventory_fact(self.lab.account_id, region, instance_id, applications or [], platform_name,
                                         platform_version, self.lab.now)
-            self._on_resource_changed({**fact, "time": self.lab.now, "event_id": None, "principal": None})
+            self._on_resources_changed([{**fact, "time": self.lab.now, "event_id": None, "principal": None}])
 
     def _inventory_fact(self, account: str, region: str, instance_id: str, applications: list[dict[str, Any]],
                         platform_name: str, platform_version: str, at: datetime) -> dict[str, Any]:
@@ -362,21 +379,18 @@ class ConfigService(ConfigRuleOperations, RemediationOperations, Service):
             "AND i.region = c.region WHERE i.capture_time > coalesce(c.last_history_delivery, "
             "'-infinity'::TIMESTAMPTZ)").fetchone()[0])
 
-    def _any_snapshot_frequency(self) -> bool:
-        return bool(self.lab.db.execute("SELECT count(*) FROM config_delivery_channels WHERE snapshot_frequency IS "
-                                        "NOT NULL").fetchone()[0])
+    def _snapshot_frequency_in_use(self, frequency: str) -> bool:
+        return bool(self.lab.db.execute("SELECT count(*) FROM config_delivery_channels WHERE snapshot_frequency = ?",
+                                        [frequency]).fetchone()[0])
 
     def _deliver_history(self, instant: datetime) -> None:
         for (region,) in self.lab.db.execute("SELECT region FROM config_delivery_channels WHERE account_id = ?",
                                              [self.lab.account_id]).fetchall():
             delivery.deliver_history(self.lab, region, instant)
 
-    def _deliver_snapshots(self, instant: datetime) -> None:
-        rows = self.lab.db.execute("SELECT region, snapshot_frequency, last_snapshot_delivery FROM "
-                                   "config_delivery_channels WHERE account_id = ? AND snapshot_frequency IS NOT NULL",
-                                   [self.lab.account_id]).fetchall()
-        for region, frequency, last in rows:
-            hours = recorder.FREQUENCIES[frequency]
-            if (last is None and instant.hour % hours == 0) or (last and instant - last >= timedelta(hours=hours)):
-                if self._recording_in(region):
-                    delivery.deliver_snapshot(self.lab, region, instant, f"{region}/{instant.isoformat()}")
+    def _deliver_snapshots(self, frequency: str, instant: datetime) -> None:
+        rows = self.lab.db.execute("SELECT region FROM config_delivery_channels WHERE account_id = ? AND "
+                                   "snapshot_frequency = ?", [self.lab.account_id, frequency]).fetchall()
+        for (region,) in rows:
+            if self._recording_in(region):
+                delivery.deliver_snapshot(self.lab, region, instant, f"{region}/{instant.isoformat()}")

@@ -232,6 +232,34 @@ class InstancesMixin:
             changes.append(self._state_change(instance_id, "stopping", "running"))
         return {"StoppingInstances": changes}
 
+    def modify_instance_attribute(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        """Change a stopped instance's type (the one attribute the lab models).
+
+        https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/change-instance-type-of-ebs-backed-instance.html
+        """
+        instance_id = params["InstanceId"]
+        r = self._current(call, [instance_id])[instance_id]
+        type_name = (params.get("InstanceType") or {}).get("Value")
+        if type_name is None and params.get("Attribute") == "instanceType":
+            type_name = params.get("Value")
+        others = sorted(k for k in params if k not in ("InstanceId", "InstanceType", "Attribute", "Value", "DryRun"))
+        if type_name is None or others:
+            raise AWSError("NotImplemented", "awslab models ModifyInstanceAttribute for InstanceType only",
+                           501, sender_fault=False)
+        kind = catalog.instance_type(type_name)
+        if kind is None:
+            raise invalid_value(f"Invalid value '{type_name}' for InstanceType.")
+        if r["state"] != "stopped":
+            raise AWSError("IncorrectInstanceState", f"The instance '{instance_id}' is not in the 'stopped' state.")
+        if kind.architecture != r["architecture"]:  # AWS refuses this; the wording is the lab's
+            raise invalid_value(f"The instance type '{type_name}' does not support the '{r['architecture']}' "
+                                "architecture of the instance's AMI.")
+        call.db.execute("UPDATE ec2_instances SET instance_type = ?, hypervisor = ?, instance_store = ?, "
+                        "network_scale = ? WHERE instance_id = ?",
+                        [kind.name, kind.hypervisor, kind.instance_store, kind.network_scale, instance_id])
+        self._publish(call, [("AWS::EC2::Instance", instance_id, "updated")])
+        return {}
+
     def terminate_instances(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         ids = list(dict.fromkeys(params["InstanceIds"]))
         found = self._current(call, ids)

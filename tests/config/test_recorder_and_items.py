@@ -115,6 +115,37 @@ def test_items_statuses_relationships_and_related_events(lab):
     assert cfg.list_discovered_resources(resourceType="AWS::EC2::Instance")["resourceIdentifiers"] == []
 
 
+def test_changes_delivered_together_are_recorded_in_order(lab):
+    """The facts of one call reach the recorder as one batch; a resource changed twice in it gets two items."""
+    cfg = recording(lab)
+    notified, messages = [], []
+    lab.hub.subscribe("config_item_changed", lambda facts: notified.append(len(facts)), batch=True)
+    lab.hub.subscribe("config_item_changed", lambda fact: messages.append(fact["message"]))
+    ec2 = lab.client("ec2")
+    instances = [i["InstanceId"] for i in ec2.run_instances(ImageId="ami-0abcdef1234567890", InstanceType="t3.micro",
+                                                            MinCount=3, MaxCount=3)["Instances"]]
+    assert len(notified) == 1 and notified[0] >= 3  # the instances (and their network interfaces) together
+    base = {"region": lab.region, "account_id": lab.account_id, "event_id": None, "principal": None,
+            "resource_type": "AWS::EC2::Volume", "resource_id": "vol-0123456789abcdef0", "resource_name": None,
+            "arn": None, "availability_zone": "us-east-1a", "resource_creation_time": lab.now, "tags": {},
+            "supplementary_configuration": {}, "relationships": [], "time": lab.now}
+    with lab.hub.held():
+        lab.hub.publish("resource_changed", {**base, "status": "created", "configuration": {"size": 8}})
+        lab.hub.publish("resource_changed", {**base, "status": "updated", "configuration": {"size": 16}})
+        lab.hub.publish("resource_changed", {**base, "status": "updated", "configuration": {"size": 16}})
+    history = cfg.get_resource_config_history(resourceType="AWS::EC2::Volume",
+                                              resourceId="vol-0123456789abcdef0")["configurationItems"]
+    assert [(i["configurationItemStatus"], json.loads(i["configuration"])["size"]) for i in history] == \
+        [("OK", 16), ("ResourceDiscovered", 8)]  # the third fact changed nothing: no item
+    assert int(history[0]["configurationStateId"]) > int(history[1]["configurationStateId"])
+    changes = [m for m in messages if m["configurationItem"]["resourceId"] == "vol-0123456789abcdef0"]
+    assert [m["configurationItemDiff"]["changeType"] for m in changes] == ["CREATE", "UPDATE"]
+    assert changes[1]["configurationItemDiff"]["changedProperties"]["Configuration.size"] == {
+        "previousValue": 8, "updatedValue": 16, "changeType": "UPDATE"}
+    assert all(cfg.get_resource_config_history(resourceType="AWS::EC2::Instance", resourceId=i)["configurationItems"]
+               for i in instances)
+
+
 def test_types_outside_the_recording_group_are_not_recorded_in_detail(lab):
     recording(lab, allSupported=False, resourceTypes=["AWS::EC2::Volume"])
     group_id = security_group(lab)
@@ -206,3 +237,17 @@ def test_sns_notification_on_change(lab):
     assert created["messageType"] == "ConfigurationItemChangeNotification" and created["recordVersion"] == "1.3"
     assert created["configurationItemDiff"] == {"changedProperties": {}, "changeType": "CREATE"}
     assert created["configurationItem"]["configurationItemStatus"] == "ResourceDiscovered"
+
+
+def test_snapshots_at_the_channel_frequency(lab):
+    """configSnapshotDeliveryProperties.deliveryFrequency: a snapshot every six hours on the UTC grid;
+    an on-demand snapshot in between does not move it."""
+    cfg = recording(lab)
+    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-bucket",
+                                              "configSnapshotDeliveryProperties": {"deliveryFrequency": "Six_Hours"}})
+    lab.advance(hours=7)
+    cfg.deliver_config_snapshot(deliveryChannelName="default")
+    lab.advance(hours=6)
+    keys = [o["Key"] for o in lab.client("s3").list_objects_v2(Bucket="config-bucket")["Contents"]]
+    stamps = sorted(re.search(r"ConfigSnapshot_(\d{8}T\d{6}Z)_", k).group(1) for k in keys if "/ConfigSnapshot/" in k)
+    assert stamps == ["20260101T060000Z", "20260101T070000Z", "20260101T120000Z"]

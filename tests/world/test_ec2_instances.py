@@ -333,3 +333,29 @@ def test_describe_instance_status(lab):
     lab.advance(minutes=3)
     status = ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"][0]
     assert status["InstanceStatus"]["Status"] == status["SystemStatus"]["Status"] == "ok"
+
+
+def test_changing_the_instance_type_needs_a_stopped_instance(lab):
+    """https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/change-instance-type-of-ebs-backed-instance.html"""
+    ec2 = lab.client("ec2")
+    instance = launch(ec2)["Instances"][0]["InstanceId"]
+    lab.advance(minutes=1)
+    with pytest.raises(ClientError) as running:
+        ec2.modify_instance_attribute(InstanceId=instance, InstanceType={"Value": "t3.large"})
+    error = running.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "IncorrectInstanceState", f"The instance '{instance}' is not in the 'stopped' state.")
+    ec2.stop_instances(InstanceIds=[instance])
+    lab.advance(minutes=2)
+    with pytest.raises(ClientError) as unknown:
+        ec2.modify_instance_attribute(InstanceId=instance, InstanceType={"Value": "t3.gigantic"})
+    assert unknown.value.response["Error"]["Code"] == "InvalidParameterValue"
+    with pytest.raises(ClientError) as arm:
+        ec2.modify_instance_attribute(InstanceId=instance, InstanceType={"Value": "t4g.large"})
+    assert arm.value.response["Error"]["Code"] == "InvalidParameterValue"
+    facts = []
+    lab.hub.subscribe("resource_changed", facts.append)
+    ec2.modify_instance_attribute(InstanceId=instance, InstanceType={"Value": "t3.large"})
+    described = ec2.describe_instances(InstanceIds=[instance])["Reservations"][0]["Instances"][0]
+    assert described["InstanceType"] == "t3.large"
+    assert [f["configuration"]["instanceType"] for f in facts if f["resource_id"] == instance] == ["t3.large"]
