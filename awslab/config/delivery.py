@@ -97,7 +97,8 @@ def deliver_history(lab: "Lab", region: str, now: datetime) -> list[str]:
     for resource_type in sorted({r["resource_type"] for r in changed}):
         of_type = [json.loads(r["item"]) for r in changed if r["resource_type"] == resource_type]
         safe = resource_type.replace("::", "_").replace(":", "_")
-        start = channel["last_history_delivery"] or now - HISTORY_INTERVAL
+        # the job runs at the first six-hour mark after a change, so every change lies in this window
+        start = now - HISTORY_INTERVAL
         name = f"{account}_Config_{region}_ConfigHistory_{safe}_{_stamp(start)}_{_stamp(now)}_1"
         key = _key(channel, account, region, now, "ConfigHistory", name)
         _put(lab, channel, region, key, {"fileVersion": "1.0", "configurationItems": of_type})

@@ -99,6 +99,13 @@ def _disable_public_access_for_security_group(lab: Any, region: str, params: dic
                  **({"Ipv6Ranges": [{"CidrIpv6": "::/0"}]} if open_v6 else {})}])
 
 
+NONCOMPLIANT_SQL = """SELECT resource_type, resource_id FROM config_evaluations
+WHERE account_id = ? AND region = ? AND config_rule_name = ?
+QUALIFY row_number() OVER (PARTITION BY resource_type, resource_id
+                           ORDER BY ordering_timestamp DESC, result_recorded_time DESC) = 1
+    AND compliance_type = 'NON_COMPLIANT'
+ORDER BY resource_type, resource_id"""
+
 DOCUMENTS: dict[str, Callable[[Any, str, dict[str, list[str]]], None]] = {
     "AWS-DisableS3BucketPublicReadWrite": _disable_s3_public_read_write,
     "AWS-EnableS3BucketEncryption": _enable_s3_encryption,
@@ -228,7 +235,17 @@ class RemediationOperations:
             spec = {k: v for k, v in spec.items() if v is not None}
             call.db.execute("INSERT OR REPLACE INTO config_remediations VALUES (?, ?, ?, ?)",
                             [call.account_id, call.region, spec["ConfigRuleName"], json.dumps(spec)])
+            if spec.get("Automatic"):
+                self._remediate_noncompliant(call, spec["ConfigRuleName"])
         return {"FailedBatches": failed}
+
+    def _remediate_noncompliant(self, call: Call, rule: str) -> None:
+        """Turning automatic remediation on starts it for every resource the rule now holds noncompliant
+        (API_PutRemediationConfigurations: "Auto remediation can be initiated even for compliant resources")."""
+        found = call.db.execute(NONCOMPLIANT_SQL, [call.account_id, call.region, rule]).fetchall()
+        for resource_type, resource_id in found:
+            if not self._excepted(call.account_id, call.region, rule, resource_id, call.time):
+                self._execute(call.account_id, call.region, rule, resource_type, resource_id, call.time, True)
 
     def describe_remediation_configurations(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         found = []

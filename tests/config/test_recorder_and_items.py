@@ -251,3 +251,16 @@ def test_snapshots_at_the_channel_frequency(lab):
     keys = [o["Key"] for o in lab.client("s3").list_objects_v2(Bucket="config-bucket")["Contents"]]
     stamps = sorted(re.search(r"ConfigSnapshot_(\d{8}T\d{6}Z)_", k).group(1) for k in keys if "/ConfigSnapshot/" in k)
     assert stamps == ["20260101T060000Z", "20260101T070000Z", "20260101T120000Z"]
+
+
+def test_history_files_cover_six_hours_even_after_idle_days(lab):
+    """A history file every six hours, for the types that changed in those six hours."""
+    recording(lab)
+    group_id = security_group(lab)
+    lab.advance(days=2)  # idle: no files after the first
+    lab.client("ec2").create_tags(Resources=[group_id], Tags=[{"Key": "team", "Value": "web"}])
+    lab.advance(hours=6)
+    keys = [o["Key"] for o in lab.client("s3").list_objects_v2(Bucket="config-bucket")["Contents"]]
+    windows = sorted(re.search(r"SecurityGroup_(\d{8}T\d{6}Z)_(\d{8}T\d{6}Z)_1", k).groups()
+                     for k in keys if "ConfigHistory_AWS_EC2_SecurityGroup" in k)
+    assert windows == [("20260101T000000Z", "20260101T060000Z"), ("20260103T000000Z", "20260103T060000Z")]

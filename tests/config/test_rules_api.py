@@ -330,3 +330,25 @@ def test_start_config_rules_evaluation_and_delete(lab):
     assert lab.sql("SELECT count(*) FROM config_evaluations").fetchall()[0][0] == 0
     assert cfg.describe_config_rules()["ConfigRules"] == []
     assert lab.now - timedelta(minutes=7) >= lab.start
+
+
+def test_turning_on_automatic_remediation_remediates_what_is_already_noncompliant(lab):
+    """API_PutRemediationConfigurations: enabling auto remediation initiates remediation for the
+    rule's noncompliant resources; HTTPS stays open, SSH from anywhere goes."""
+    cfg = start_recording(lab)
+    ec2 = lab.client("ec2")
+    group = ec2.create_security_group(GroupName="web", Description="web")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        for port in (22, 443)])
+    cfg.put_config_rule(ConfigRule={"ConfigRuleName": "ssh", "Source": {
+        "Owner": "AWS", "SourceIdentifier": "INCOMING_SSH_DISABLED"}})
+    assert results(cfg, "ssh")[group] == "NON_COMPLIANT"
+    cfg.put_remediation_configurations(RemediationConfigurations=[{
+        "ConfigRuleName": "ssh", "TargetType": "SSM_DOCUMENT", "TargetId": "AWS-DisablePublicAccessForSecurityGroup",
+        "Parameters": {"GroupId": {"ResourceValue": {"Value": "RESOURCE_ID"}}}, "Automatic": True}])
+    status = cfg.describe_remediation_execution_status(ConfigRuleName="ssh")["RemediationExecutionStatuses"]
+    assert [(s["ResourceKey"]["resourceId"], s["State"]) for s in status] == [(group, "SUCCEEDED")]
+    permissions = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
+    assert [p["FromPort"] for p in permissions] == [443]
+    assert results(cfg, "ssh")[group] == "COMPLIANT"  # the revocation is a change the rule judged again
