@@ -125,3 +125,13 @@ def policy_fact(db, arn: str, status: str) -> dict[str, Any] | None:
 def publish(call: Call, fact: dict[str, Any] | None) -> None:
     if fact is not None:
         call.publish("resource_changed", fact)
+
+
+_TAGGED = {"user": ("iam_users", "user_name", user_fact), "role": ("iam_roles", "role_name", role_fact)}
+
+
+def retag(call: Call, entity: str, name: str, tags: dict[str, str]) -> None:
+    """Store a user's or role's new tag set and tell Config the entity changed."""
+    table, key, fact = _TAGGED[entity]
+    call.db.execute(f"UPDATE {table} SET tags = ? WHERE {key} = ?", [json.dumps(tags), name])
+    publish(call, fact(call.db, name, "updated"))

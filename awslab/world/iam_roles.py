@@ -118,15 +118,13 @@ class RoleHandlers:
         tags = json.loads(row[9])
         tags.update(check_tags(params["Tags"]))
         check_tags(tags_list(json.dumps(tags)))
-        call.db.execute("UPDATE iam_roles SET tags = ? WHERE role_name = ?", [json.dumps(tags), row[0]])
-        iam_config.publish(call, iam_config.role_fact(call.db, row[0], "updated"))
+        iam_config.retag(call, "role", row[0], tags)
         return {}
 
     def untag_role(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         row = require_role(call.db, params["RoleName"])
         tags = {k: v for k, v in json.loads(row[9]).items() if k not in params["TagKeys"]}
-        call.db.execute("UPDATE iam_roles SET tags = ? WHERE role_name = ?", [json.dumps(tags), row[0]])
-        iam_config.publish(call, iam_config.role_fact(call.db, row[0], "updated"))
+        iam_config.retag(call, "role", row[0], tags)
         return {}
 
     def list_role_tags(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:

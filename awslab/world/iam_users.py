@@ -124,15 +124,13 @@ class UserHandlers:
         tags = json.loads(row[7])
         tags.update(check_tags(params["Tags"]))
         check_tags(tags_list(json.dumps(tags)))
-        call.db.execute("UPDATE iam_users SET tags = ? WHERE user_name = ?", [json.dumps(tags), row[0]])
-        iam_config.publish(call, iam_config.user_fact(call.db, row[0], "updated"))
+        iam_config.retag(call, "user", row[0], tags)
         return {}
 
     def untag_user(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
         row = require_user(call.db, params["UserName"])
         tags = {k: v for k, v in json.loads(row[7]).items() if k not in params["TagKeys"]}
-        call.db.execute("UPDATE iam_users SET tags = ? WHERE user_name = ?", [json.dumps(tags), row[0]])
-        iam_config.publish(call, iam_config.user_fact(call.db, row[0], "updated"))
+        iam_config.retag(call, "user", row[0], tags)
         return {}
 
     def list_user_tags(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:

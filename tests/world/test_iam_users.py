@@ -143,3 +143,20 @@ def test_config_facts_for_users_and_groups(iam, facts, lab):
     policy_facts = [f for f in facts if f["resource_type"] == "AWS::IAM::Policy"]
     assert policy_facts[-1]["configuration"]["attachmentCount"] == 1
     assert [f["resource_type"] for f in facts].count("AWS::IAM::Group") == 1
+
+
+def test_tagging_users_and_roles_reaches_config(iam, facts):
+    """TagUser/TagRole merge, UntagUser/UntagRole remove; each change is a resource change for Config."""
+    trust = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": ' \
+            '"ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'
+    iam.create_role(RoleName="app", AssumeRolePolicyDocument=trust, Tags=[{"Key": "team", "Value": "web"}])
+    iam.create_user(UserName="dana")
+    del facts[:]
+    iam.tag_role(RoleName="app", Tags=[{"Key": "env", "Value": "lab"}])
+    iam.untag_role(RoleName="app", TagKeys=["team"])
+    iam.tag_user(UserName="dana", Tags=[{"Key": "env", "Value": "lab"}])
+    assert iam.list_role_tags(RoleName="app")["Tags"] == [{"Key": "env", "Value": "lab"}]
+    assert iam.list_user_tags(UserName="dana")["Tags"] == [{"Key": "env", "Value": "lab"}]
+    assert [(f["resource_type"], f["resource_name"], f["tags"]) for f in facts] == [
+        ("AWS::IAM::Role", "app", {"team": "web", "env": "lab"}), ("AWS::IAM::Role", "app", {"env": "lab"}),
+        ("AWS::IAM::User", "dana", {"env": "lab"})]
