@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 

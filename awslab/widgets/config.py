@@ -162,6 +162,8 @@ def compliance_over_time(lab: Any, rule: str) -> tuple[Any, ComplianceOverTime]:
     model = ComplianceOverTime(lab, rule, compliance_timeline(lab, [rule]))
     frame = model.timeline
     moments = list(frame["time"])
+    if not moments:
+        return widgets.HTML(f"rule {rule} has no results yet: nothing in its scope has been evaluated"), model
     chart = widgets.Output()
     with chart:
         _, ax = plt.subplots(figsize=(8, 2.6))

@@ -70,3 +70,10 @@ def test_compliance_slider_lists_each_resource_as_it_was(lab):
     box.slider.value = box.slider.options[0][1]
     assert volume not in {r[1] for r in model.resources}
     assert list(model.timeline["NON_COMPLIANT"])[-1] == 2
+
+
+def test_a_rule_without_results_says_so(lab):
+    lab.client("config").put_config_rule(ConfigRule={"ConfigRuleName": "enc", "Source": {
+        "Owner": "AWS", "SourceIdentifier": "ENCRYPTED_VOLUMES"}})
+    box, model = compliance_over_time(lab, "enc")
+    assert "no results yet" in box.value and model.timeline.empty
