@@ -16,6 +16,7 @@ Topics in use are listed in docs/architecture.md.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections import defaultdict
 from typing import Any, Callable, Iterator
 
@@ -63,15 +64,11 @@ class Hub:
 
     def deliver(self, facts: list[tuple[str, dict[str, Any]]]) -> None:
         """Deliver held facts in order, consecutive facts on one topic as one run."""
-        run: list[dict[str, Any]] = []
-        for index, (topic, fact) in enumerate(facts):
-            run.append(fact)
-            if index + 1 == len(facts) or facts[index + 1][0] != topic:
-                if self._held is not None:
-                    self._held.extend((topic, f) for f in run)
-                else:
-                    self._deliver_run(topic, run)
-                run = []
+        if self._held is not None:  # inside an outer call: its commit delivers them
+            self._held.extend(facts)
+            return
+        for topic, run in itertools.groupby(facts, key=lambda held: held[0]):
+            self._deliver_run(topic, [fact for _, fact in run])
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:

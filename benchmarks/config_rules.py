@@ -21,7 +21,7 @@ import time
 from datetime import timedelta
 
 from awslab import Lab
-from awslab.config import delivery
+from awslab.config.lessons import start_recording
 from awslab.config.rules.managed import MANAGED_RULES, StaticRuleContext
 
 RULES = [
@@ -77,14 +77,7 @@ def fact(n: int, status: str, lab: Lab) -> dict:
 def recording_lab() -> Lab:
     """A lab whose recorder records everything into a delivery channel's bucket."""
     lab = Lab(start="2026-01-01T00:00:00Z")
-    cfg = lab.client("config")
-    s3 = lab.client("s3")
-    s3.create_bucket(Bucket="config-bench-bucket")
-    s3.put_bucket_policy(Bucket="config-bench-bucket",
-                         Policy=json.dumps(delivery.bucket_policy("config-bench-bucket", lab.account_id)))
-    cfg.put_configuration_recorder(ConfigurationRecorder={"name": "default", "roleARN": "arn:aws:iam::123456789012:role/c"})
-    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-bench-bucket"})
-    cfg.start_configuration_recorder(ConfigurationRecorderName="default")
+    start_recording(lab, "config-bench-bucket")
     return lab
 
 

@@ -111,14 +111,6 @@ def deliver_history(lab: "Lab", region: str, now: datetime) -> list[str]:
     return keys
 
 
-def current_items(lab: "Lab", region: str) -> list[dict[str, Any]]:
-    """The newest item of every resource that exists and is recorded (what a snapshot holds)."""
-    return items.rows(lab.db, """account_id = ? AND region = ? AND (resource_type, resource_id, state_id) IN (
-        SELECT (resource_type, resource_id, max(state_id)) FROM config_items WHERE account_id = ? AND region = ?
-        GROUP BY resource_type, resource_id) AND status IN ('OK', 'ResourceDiscovered') ORDER BY resource_type,
-        resource_id""", [lab.account_id, region, lab.account_id, region])
-
-
 def deliver_snapshot(lab: "Lab", region: str, now: datetime, seed: str) -> str:
     account = lab.account_id
     channel = recorder.channel(lab.db, account, region)
@@ -129,7 +121,7 @@ def deliver_snapshot(lab: "Lab", region: str, now: datetime, seed: str) -> str:
     key = _key(channel, account, region, now, "ConfigSnapshot",
                f"{account}_Config_{region}_ConfigSnapshot_{_stamp(now)}_{snapshot_id}")
     _put(lab, channel, region, key, {"fileVersion": "1.0", "configSnapshotId": snapshot_id,
-                                     "configurationItems": [json.loads(r["item"]) for r in current_items(lab, region)]})
+                                     "configurationItems": [json.loads(r["item"]) for r in items.current(lab.db, account, region)]})
     _notify(lab, channel, region, f"[AWS Config:{region}] Configuration Snapshot Delivery Completed for Account {account}",
             {"configSnapshotId": snapshot_id, "s3ObjectKey": key, "s3Bucket": channel["s3_bucket"],
              "notificationCreationTime": _ms(now), "messageType": "ConfigurationSnapshotDeliveryCompleted",
@@ -161,12 +153,9 @@ def _diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any
     return changed
 
 
-_LOOK_UP: Any = object()
-
-
 def announce(lab: "Lab", region: str, row: dict[str, Any], before: dict[str, Any] | None, now: datetime,
-             channel: dict[str, Any] | None = _LOOK_UP) -> None:
-    """Tell SNS subscribers and the hub (rules, EventBridge) about a new configuration item."""
+             channel: dict[str, Any] | None) -> None:
+    """Tell SNS subscribers (of ``channel``'s topic) and the hub (rules, EventBridge) about a new item."""
     change = "DELETE" if row["status"].startswith("ResourceDeleted") else "CREATE" if before is None or \
         before["status"].startswith("ResourceDeleted") else "UPDATE"
     message = {"configurationItemDiff": {"changedProperties": _diff(before, row) if change == "UPDATE" else {},
@@ -176,8 +165,6 @@ def announce(lab: "Lab", region: str, row: dict[str, Any], before: dict[str, Any
     lab.hub.publish("config_item_changed", {"message": message, "region": region, "account_id": lab.account_id,
                                             "resource_type": row["resource_type"], "resource_id": row["resource_id"],
                                             "time": now, "row": row})
-    if channel is _LOOK_UP:
-        channel = recorder.channel(lab.db, lab.account_id, region)
     if channel is None or not channel["sns_topic_arn"]:
         return
     verb = {"CREATE": "Created", "UPDATE": "Updated", "DELETE": "Deleted"}[change]

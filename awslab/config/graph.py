@@ -15,11 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-CURRENT_SQL = """SELECT resource_type, resource_id, resource_name, relationships FROM config_items
-WHERE account_id = ? AND region = ? AND capture_time <= ?
-QUALIFY row_number() OVER (PARTITION BY resource_type, resource_id ORDER BY state_id DESC) = 1
-  AND status IN ('OK', 'ResourceDiscovered')
-ORDER BY resource_type, resource_id"""
+from . import items
 
 Node = tuple[str, str]  # (resource type, resource id)
 
@@ -57,14 +53,16 @@ def short_label(resource_type: str, resource_id: str, name: str | None = None) -
 
 def resource_graph(lab: Any, at: datetime | None = None, region: str | None = None) -> ResourceGraph:
     """The recorded resources of a region and their relationships, as of ``at`` (now by default)."""
-    rows = lab.db.execute(CURRENT_SQL, [lab.account_id, region or lab.region, at or lab.now]).fetchall()
-    nodes = {(t, i): short_label(t, i, n if t == "AWS::S3::Bucket" else None) for t, i, n, _ in rows}
+    found = items.current(lab.db, lab.account_id, region or lab.region, at)
+    nodes = {(r["resource_type"], r["resource_id"]): short_label(
+        r["resource_type"], r["resource_id"], r["resource_name"] if r["resource_type"] == "AWS::S3::Bucket" else None)
+        for r in found}
     edges: list[Edge] = []
-    for resource_type, resource_id, _, relationships in rows:
-        for relation in json.loads(relationships or "[]"):
+    for r in found:
+        for relation in json.loads(r["relationships"] or "[]"):
             target = (relation["resourceType"], relation.get("resourceId") or relation.get("resourceName"))
             if target in nodes:
-                edges.append(Edge((resource_type, resource_id), target, relation["relationshipName"]))
+                edges.append(Edge((r["resource_type"], r["resource_id"]), target, relation["relationshipName"]))
     return ResourceGraph(nodes, edges)
 
 

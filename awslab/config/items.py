@@ -40,7 +40,7 @@ CREATE TABLE IF NOT EXISTS config_items (
     item JSON,                          -- the notification form, as delivered
     recording_frequency VARCHAR         -- DAILY items only
 )"""
-# a resource's latest item is looked up on every change: an index keeps that a point lookup
+# GetResourceConfigHistory and BatchGetResourceConfig look a resource's items up by its id
 CREATE_INDEX = "CREATE INDEX IF NOT EXISTS config_items_resource ON config_items (resource_id)"
 
 GLOBAL_TYPES = frozenset({"AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role", "AWS::IAM::Policy"})
@@ -200,6 +200,14 @@ def api_form(row: dict[str, Any], *, base: bool = False) -> dict[str, Any]:
     item["relatedEvents"] = from_json(row["related_events"]) or []
     item["relationships"] = [{k: v for k, v in r.items() if v is not None} for r in from_json(row["relationships"]) or []]
     return item
+
+
+def current(db, account_id: str, region: str, at: datetime | None = None) -> list[dict[str, Any]]:
+    """The newest item of every resource that exists and is recorded (as of ``at``, or now)."""
+    return rows(db, """account_id = ? AND region = ? AND (? IS NULL OR capture_time <= ?)
+        QUALIFY row_number() OVER (PARTITION BY resource_type, resource_id ORDER BY state_id DESC) = 1
+            AND status IN ('OK', 'ResourceDiscovered')
+        ORDER BY resource_type, resource_id""", [account_id, region, at, at])
 
 
 def rows(db, where: str, params: list) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..exercises import Exercise, Wrong
+from .rules.compliance import current_results_sql
 
 TIMELINE_SQL = """WITH moments AS (
     SELECT DISTINCT date_trunc('second', result_recorded_time) AS time FROM config_evaluations
@@ -22,6 +23,7 @@ latest AS (
     SELECT m.time, e.config_rule_name, e.compliance_type FROM moments m JOIN config_evaluations e
       ON e.result_recorded_time < m.time + INTERVAL 1 SECOND AND e.account_id = $account AND e.region = $region
      AND e.config_rule_name IN (SELECT unnest($rules))
+    -- current_results_sql's choice, once per moment
     QUALIFY row_number() OVER (PARTITION BY m.time, e.config_rule_name, e.resource_type, e.resource_id
                                ORDER BY e.ordering_timestamp DESC, e.result_recorded_time DESC) = 1)
 SELECT time, config_rule_name AS rule,
@@ -29,10 +31,10 @@ SELECT time, config_rule_name AS rule,
        count(*) FILTER (WHERE compliance_type = 'NON_COMPLIANT') AS "NON_COMPLIANT"
 FROM latest GROUP BY ALL ORDER BY time, rule"""
 
-AT_SQL = """SELECT resource_type, resource_id, compliance_type FROM config_evaluations
-WHERE account_id = ? AND region = ? AND config_rule_name = ? AND result_recorded_time < ? + INTERVAL 1 SECOND
-QUALIFY row_number() OVER (PARTITION BY resource_type, resource_id
-                           ORDER BY ordering_timestamp DESC, result_recorded_time DESC) = 1
+AT_SQL = f"""WITH recorded_by_then AS (
+    SELECT * FROM config_evaluations WHERE result_recorded_time < $at + INTERVAL 1 SECOND)
+SELECT resource_type, resource_id, compliance_type FROM ({current_results_sql("recorded_by_then", scoped=True)})
+WHERE config_rule_name = $rule
 ORDER BY compliance_type, resource_type, resource_id"""
 
 
@@ -45,7 +47,9 @@ def compliance_timeline(lab: Any, rules: list[str], region: str | None = None) -
 def compliance_at(lab: Any, rule: str, at: datetime, region: str | None = None) -> list[tuple[str, str, str]]:
     """(type, id, compliance) of each resource the rule had evaluated by ``at``, its latest result then
     (the newest OrderingTimestamp among the results recorded by then, as Config keeps them)."""
-    return [tuple(r) for r in lab.db.execute(AT_SQL, [lab.account_id, region or lab.region, rule, at]).fetchall()]
+    found = lab.db.execute(AT_SQL, {"scope_account": lab.account_id, "scope_region": region or lab.region,
+                                    "rule": rule, "at": at}).fetchall()
+    return [tuple(r) for r in found]
 
 
 def delivered_files(lab: Any, bucket: str) -> list[str]:
@@ -83,15 +87,15 @@ def _readable(stamp: str) -> str:
 
 
 # ---------------------------------------------------------------------- exercises, notebook 40
+UNENCRYPTED_VOLUMES = "SELECT resourceId WHERE resourceType = 'AWS::EC2::Volume' AND configuration.encrypted = false"
+
+
 def recorder_exercises(lab: Any, volume_id: str, instance_id: str, tuesday: datetime) -> list[Exercise]:
     """Three questions on items, history and advanced query, checked against the lab's Config."""
     config = lab.client("config")
 
-    def history(resource_type: str, resource_id: str) -> list[dict[str, Any]]:
-        return config.get_resource_config_history(resourceType=resource_type, resourceId=resource_id,
-                                                  chronologicalOrder="Forward")["configurationItems"]
-
-    statuses = [i["configurationItemStatus"] for i in history("AWS::EC2::Volume", volume_id)]
+    statuses = [i["configurationItemStatus"] for i in config.get_resource_config_history(
+        resourceType="AWS::EC2::Volume", resourceId=volume_id, chronologicalOrder="Forward")["configurationItems"]]
     q1 = Exercise("How many configuration items has Config recorded for the volume so far? "
                   "(Count what GetResourceConfigHistory returns.)", expected=len(statuses),
                   hints=["Every change to a resource's configuration or relationships is a new item: creation, "
@@ -114,20 +118,18 @@ def recorder_exercises(lab: Any, volume_id: str, instance_id: str, tuesday: date
             answer = config.select_resource_config(Expression=query)
         except ClientError as error:
             raise Wrong(f"{error.response['Error']['Code']}: {error.response['Error']['Message']}") from None
-        got = sorted(json.dumps(json.loads(r), sort_keys=True) for r in answer["Results"])
-        wanted = config.select_resource_config(Expression="SELECT resourceId WHERE resourceType = 'AWS::EC2::Volume' "
-                                                          "AND configuration.encrypted = false")["Results"]
+        wanted = config.select_resource_config(Expression=UNENCRYPTED_VOLUMES)["Results"]
         ids = sorted(json.loads(r)["resourceId"] for r in wanted)
         found = sorted(json.loads(r).get("resourceId", "") for r in answer["Results"])
         if found != ids:
-            raise Wrong(f"the query returned {len(got)} result(s) ({', '.join(found) or 'none'}); the unencrypted "
+            raise Wrong(f"the query returned {len(found)} result(s) ({', '.join(found) or 'none'}); the unencrypted "
                         f"volumes are {', '.join(ids) or 'none'}; select resourceId")
 
     q3 = Exercise("Write a SelectResourceConfig query that lists the resourceId of every unencrypted EBS volume.",
                   checker=unencrypted_volumes,
                   hints=["SELECT … WHERE … (no FROM: the items are the only table)",
                          "configuration.encrypted is a boolean property of AWS::EC2::Volume"],
-                  answer="SELECT resourceId WHERE resourceType = 'AWS::EC2::Volume' AND configuration.encrypted = false")
+                  answer=UNENCRYPTED_VOLUMES)
     return [q1, q2, q3]
 
 

@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 from ..errors import AWSError
 from ..gateway import Call
 from . import rules_store
+from .rules.compliance import current_results_sql
 from .rules_store import invalid
 
 SSM = "ssm.amazonaws.com"
@@ -99,11 +100,8 @@ def _disable_public_access_for_security_group(lab: Any, region: str, params: dic
                  **({"Ipv6Ranges": [{"CidrIpv6": "::/0"}]} if open_v6 else {})}])
 
 
-NONCOMPLIANT_SQL = """SELECT resource_type, resource_id FROM config_evaluations
-WHERE account_id = ? AND region = ? AND config_rule_name = ?
-QUALIFY row_number() OVER (PARTITION BY resource_type, resource_id
-                           ORDER BY ordering_timestamp DESC, result_recorded_time DESC) = 1
-    AND compliance_type = 'NON_COMPLIANT'
+NONCOMPLIANT_SQL = f"""SELECT resource_type, resource_id FROM ({current_results_sql(scoped=True)})
+WHERE config_rule_name = $rule AND compliance_type = 'NON_COMPLIANT'
 ORDER BY resource_type, resource_id"""
 
 DOCUMENTS: dict[str, Callable[[Any, str, dict[str, list[str]]], None]] = {
@@ -242,7 +240,8 @@ class RemediationOperations:
     def _remediate_noncompliant(self, call: Call, rule: str) -> None:
         """Turning automatic remediation on starts it for every resource the rule now holds noncompliant
         (API_PutRemediationConfigurations: "Auto remediation can be initiated even for compliant resources")."""
-        found = call.db.execute(NONCOMPLIANT_SQL, [call.account_id, call.region, rule]).fetchall()
+        found = call.db.execute(NONCOMPLIANT_SQL, {"scope_account": call.account_id, "scope_region": call.region,
+                                                   "rule": rule}).fetchall()
         for resource_type, resource_id in found:
             if not self._excepted(call.account_id, call.region, rule, resource_id, call.time):
                 self._execute(call.account_id, call.region, rule, resource_type, resource_id, call.time, True)

@@ -78,10 +78,11 @@ class ConfigService(ConfigRuleOperations, RemediationOperations, Service):
             key = (fact["account_id"], region, fact["resource_type"], fact["resource_id"])
             recorded = recorder.records_type(group, fact["resource_type"])
             frequency = recorder.frequency_of(mode, fact["resource_type"])
-            row = items.build(fact, latest.get(key), recorded=recorded, region=region,
+            before = latest.get(key)
+            row = items.build(fact, before, recorded=recorded, region=region,
                               frequency="DAILY" if frequency == "DAILY" else None, status=status)
             if row is not None:
-                written.append((row, latest.get(key), recorded))
+                written.append((row, before, recorded))
                 latest[key] = row
         items.insert(self.lab.db, [row for row, _, _ in written])
         channel = recorder.channel(self.lab.db, self.lab.account_id, region)
